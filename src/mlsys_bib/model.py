@@ -204,11 +204,14 @@ class Record:
 
     @property
     def tag(self) -> VenueTag | None:
-        """The authoritative tag: the first published-venue tag, else the first tag."""
+        """The authoritative tag: the first main-venue tag, else the first workshop tag, else the first."""
         tags = self.tags
-        for t in tags:
-            if not t.is_preprint and t.venue:
+        published = [t for t in tags if not t.is_preprint and t.venue]
+        for t in published:
+            if not t.workshop and "workshop" not in t.qualifier.lower():
                 return t
+        if published:
+            return published[0]
         return tags[0] if tags else None
 
     @property

@@ -18,7 +18,13 @@ _LINK_SUFFIX = re.compile(r"\.pdf$", re.IGNORECASE)
 def parse(text: str) -> Identifier | None:
     """Normalise a bare DOI: strip ``doi:``/URL prefixes, lower-case (DOIs are case-insensitive)."""
     text = unquote(text.strip())
-    for prefix in ("doi:", "https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/"):
+    for prefix in (
+        "doi:",
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "http://dx.doi.org/",
+    ):
         if text.lower().startswith(prefix):
             text = text[len(prefix) :]
     text = text.rstrip(".,;")

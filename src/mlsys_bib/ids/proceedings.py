@@ -15,8 +15,16 @@ KIND = "proceedings"
 
 # (host, path pattern, kind, value template)
 _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("www.usenix.org", re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"), "usenix"),
-    ("usenix.org", re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"), "usenix"),
+    (
+        "www.usenix.org",
+        re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"),
+        "usenix",
+    ),
+    (
+        "usenix.org",
+        re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"),
+        "usenix",
+    ),
     ("www.vldb.org", re.compile(r"^/pvldb/vol(?P<conf>\d+)/(?P<slug>p[^/?#]+?)(?:\.pdf)?$"), "pvldb"),
     ("vldb.org", re.compile(r"^/pvldb/vol(?P<conf>\d+)/(?P<slug>p[^/?#]+?)(?:\.pdf)?$"), "pvldb"),
     (

@@ -1,0 +1,186 @@
+"""parse -> records -> resolve -> export, and the build report.
+
+Kept apart from the CLI so that ``import mlsys_bib`` users and the command line run the very
+same pipeline. Every export is written atomically; the report holds no timestamps, so two
+builds of the same list and cache give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .fsutil import atomic_write
+from .keys import KeyLock
+from .model import Record
+from .parse.markdown import ParsedList, parse_list
+from .records import RecordSet, build_records
+
+BUNDLED_LIST = "ml-systems-papers.md"
+DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
+
+
+def bundled_list_path() -> Path:
+    """The copy of the paper list shipped inside the package (works without ../shared)."""
+    return Path(str(resources.files("mlsys_bib") / "data" / BUNDLED_LIST))
+
+
+def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
+    """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
+    if source is None:
+        path = bundled_list_path()
+        return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
+    text_source = str(source)
+    if text_source.startswith(("http://", "https://")):
+        from .resolve.http import HttpClient
+
+        settings = settings or Settings.from_env()
+        with HttpClient(settings) as http:
+            response = http.get("list", text_source)
+        if response.status != 200:
+            raise OSError(f"{text_source}: HTTP {response.status}")
+        return response.content.decode("utf-8", errors="replace"), text_source
+    path = Path(text_source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
+    return raw.decode("utf-8", errors="replace"), str(path)
+
+
+def load_list(
+    source: str | Path | None = None, *, lock_path: Path | None = None, settings: Settings | None = None
+) -> RecordSet:
+    text, name = read_list(source, settings)
+    parsed = parse_list(text, name=name)
+    parsed.title = parsed.title or name
+    return build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
+
+
+@dataclass
+class BuildResult:
+    recordset: RecordSet
+    report: dict[str, Any]
+    files: list[Path] = field(default_factory=list)
+    resolve_report: Any = None
+
+    @property
+    def records(self) -> list[Record]:
+        return self.recordset.records
+
+
+def list_report(recordset: RecordSet) -> dict[str, Any]:
+    """What the parser and the merger found: the counts issue #2 asks for, and every problem."""
+    parsed: ParsedList = recordset.parsed
+    per_section: Counter[str] = Counter(item.section.label for item in parsed.items)
+    records_per_section: Counter[str] = Counter(
+        s.label for record in recordset.records for s in record.sections
+    )
+    reports = parsed.reports
+    return {
+        "list": parsed.title,
+        "items": len(parsed.items),
+        "records": len(recordset.records),
+        "merges": recordset.merges,
+        "survey_items": sum(1 for i in parsed.items if i.survey),
+        "sections": [
+            {
+                "section": s.label,
+                "items": per_section.get(s.label, 0),
+                "records": records_per_section.get(s.label, 0),
+            }
+            for s in parsed.sections
+        ],
+        "sections_with_items": len(per_section),
+        "continuation_lines": len([r for r in reports if r.kind == "continuation"]),
+        "notes": [
+            {"line": r.line, "text": r.text, "attached_to": r.attached_to}
+            for r in reports
+            if r.kind == "note"
+        ],
+        "unparsed": [
+            {"line": r.line, "text": r.text, "reason": r.reason} for r in reports if r.kind == "unparsed"
+        ],
+        "skipped_outside_paper_sections": len([r for r in reports if r.kind == "skipped"]),
+        "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],
+        "conflicts": recordset.conflicts,
+        "records_in_several_sections": sum(1 for r in recordset.records if len(r.sections) > 1),
+    }
+
+
+def write_exports(
+    records: Sequence[Record],
+    out_dir: Path,
+    *,
+    styles: Sequence[str] = DEFAULT_STYLES,
+    ascii: bool = False,
+    refs: bool = True,
+) -> tuple[list[Path], Any]:
+    from .export.bibtex import write_bibtex
+    from .export.csljson import write_csl_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [out_dir / "mlsys.bib", out_dir / "mlsys-biblatex.bib", out_dir / "mlsys.json"]
+    write_bibtex(records, files[0], ascii=ascii)
+    write_bibtex(records, files[1], biblatex=True, ascii=ascii)
+    write_csl_json(records, files[2])
+    refs_report = None
+    if refs and styles:
+        from .export.refs import write_refs
+
+        refs_report = write_refs(records, out_dir, styles=styles)
+    return files, refs_report
+
+
+def _refs_summary(refs_report: Any) -> Any:
+    if refs_report is None:
+        return None
+    to_dict = getattr(refs_report, "to_dict", None)
+    return to_dict() if callable(to_dict) else str(refs_report)
+
+
+def build(
+    source: str | Path | None = None,
+    out_dir: str | Path = "exports",
+    *,
+    settings: Settings | None = None,
+    resolve: bool = True,
+    styles: Sequence[str] = DEFAULT_STYLES,
+    ascii: bool = False,
+    refs: bool = True,
+    lock_path: Path | None = None,
+) -> BuildResult:
+    """Build every export of a list into ``out_dir``; returns the records and the report.
+
+    The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
+    stable from one build to the next even as the list changes.
+    """
+    out = Path(out_dir)
+    settings = settings or Settings.from_env()
+    lock = KeyLock.load(lock_path or out / "keys.lock")
+    text, name = read_list(source, settings)
+    parsed = parse_list(text, name=name)
+    recordset = build_records(parsed, lock=lock)
+    report = list_report(recordset)
+    report["list_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    resolve_report = None
+    if resolve:
+        from .resolve import resolve_records
+
+        resolve_report = resolve_records(recordset.records, settings)
+        report["resolve"] = resolve_report.to_dict()
+    report["verdicts"] = dict(sorted(Counter(r.verdict.value for r in recordset.records).items()))
+    files, refs_report = write_exports(recordset.records, out, styles=styles, ascii=ascii, refs=refs)
+    report["refs"] = _refs_summary(refs_report)
+    report_path = out / "report.json"
+    atomic_write(report_path, json.dumps(report, indent=1, ensure_ascii=False, sort_keys=False) + "\n")
+    lock.save()
+    files += [report_path, lock.path] if lock.path else [report_path]
+    return BuildResult(recordset, report, files, resolve_report)

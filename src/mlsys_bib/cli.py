@@ -1,0 +1,255 @@
+"""``mlsys-bib``: build, resolve, check, stats, status.
+
+Exit codes: 0 success; 1 the list has errors (``check``) or a build step failed; 2 bad usage
+or unreadable input; 130 interrupted. Errors are one line on stderr naming the file, line or
+identifier; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import SERVICES, Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "arxiv_url": args.arxiv_url,
+        "crossref_url": args.crossref_url,
+        "doi_url": args.doi_url,
+        "dblp_url": args.dblp_url,
+        "cache_path": Path(args.cache) if args.cache else None,
+        "mailto": args.mailto,
+        "offline": True if getattr(args, "offline", False) else None,
+        "refresh": True if getattr(args, "refresh", False) else None,
+        "only": frozenset(args.only) if getattr(args, "only", None) else None,
+        "progress": False if args.quiet else None,
+    }
+    return Settings.from_env(**overrides)
+
+
+def _add_service_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("services (defaults: the real services, or MLSYS_BIB_* environment)")
+    g.add_argument("--arxiv-url", help="arXiv API base URL [MLSYS_BIB_ARXIV_URL]")
+    g.add_argument("--crossref-url", help="Crossref REST base URL [MLSYS_BIB_CROSSREF_URL]")
+    g.add_argument("--doi-url", help="doi.org base URL [MLSYS_BIB_DOI_URL]")
+    g.add_argument("--dblp-url", help="DBLP base URL [MLSYS_BIB_DBLP_URL]")
+    g.add_argument("--cache", help="cache file (SQLite) [MLSYS_BIB_CACHE]")
+    g.add_argument("--mailto", help="contact address for the polite pools [MLSYS_BIB_MAILTO]")
+    g.add_argument("--offline", action="store_true", help="never touch the network; use cache and list data")
+    g.add_argument("--refresh", action="store_true", help="refetch even what the cache has")
+    g.add_argument(
+        "--only", action="append", choices=sorted(SERVICES), help="resolve with these services only"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlsys-bib", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"mlsys-bib {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def list_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--list", dest="source", help="list to read: a path or an http(s) URL (default: bundled)"
+        )
+
+    b = sub.add_parser("build", help="parse, resolve and write every export")
+    list_option(b)
+    b.add_argument("--out", default="exports", help="output directory (default: exports)")
+    b.add_argument("--no-resolve", action="store_true", help="list data only: no cache, no network")
+    b.add_argument(
+        "--style", action="append", dest="styles", help="CSL style for reference lists (apa, ieee, acm)"
+    )
+    b.add_argument("--no-refs", action="store_true", help="skip the formatted reference lists")
+    b.add_argument("--ascii", action="store_true", help="write LaTeX accents instead of UTF-8 in .bib files")
+    b.add_argument("--keys", help="key lock file (default: OUT/keys.lock)")
+    _add_service_options(b)
+
+    r = sub.add_parser("resolve", help="fetch metadata into the cache; print verdicts")
+    list_option(r)
+    _add_service_options(r)
+
+    c = sub.add_parser("check", help="lint a list: unparsed lines, duplicates, unknown tags")
+    list_option(c)
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+
+    s = sub.add_parser("stats", help="counts per section, venue and year")
+    list_option(s)
+    s.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("status", help="verdicts of the last build (reads OUT/report.json)")
+    st.add_argument("--out", default="exports")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"mlsys-bib: {message}", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import DEFAULT_STYLES, build
+
+    settings = _settings(args)
+    result = build(
+        args.source,
+        args.out,
+        settings=settings,
+        resolve=not args.no_resolve,
+        styles=tuple(args.styles or DEFAULT_STYLES),
+        ascii=args.ascii,
+        refs=not args.no_refs,
+        lock_path=Path(args.keys) if args.keys else None,
+    )
+    rep = result.report
+    for u in rep["unparsed"]:
+        _err(f"line {u['line']}: not understood ({u['reason']}): {u['text'][:100]}")
+    print(
+        f"{rep['items']} items -> {rep['records']} records ({rep['merges']} merged), "
+        f"{rep['continuation_lines']} continuation lines, {len(rep['notes'])} notes, "
+        f"{len(rep['unparsed'])} unparsed, {len(rep['unknown_tags'])} unknown tags, "
+        f"{len(rep['conflicts'])} conflicts"
+    )
+    verdicts = rep.get("verdicts", {})
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
+    if result.resolve_report is not None:
+        requests = getattr(result.resolve_report, "requests", {})
+        print("requests: " + (", ".join(f"{k} {v}" for k, v in sorted(requests.items()) if v) or "none"))
+        unresolved = sum(v for k, v in verdicts.items() if k != "resolved")
+        if settings.offline or getattr(result.resolve_report, "offline", False):
+            print(f"offline: built from cache and list data; {unresolved} records not fully resolved")
+        elif unresolved:
+            print(f"{unresolved} records not fully resolved (see {args.out}/report.json; retried next run)")
+    print(f"wrote {', '.join(str(f) for f in result.files)}")
+    refs = rep.get("refs") or {}
+    failures = refs.get("failures", []) if isinstance(refs, dict) else []
+    for f in failures:
+        _err(f"style {f.get('style')}: entry {f.get('key')}: {f.get('error')}")
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from .build import load_list
+    from .resolve import resolve_records
+
+    settings = _settings(args)
+    recordset = load_list(args.source, settings=settings)
+    report = resolve_records(recordset.records, settings)
+    print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .build import list_report, load_list
+
+    rep = list_report(load_list(args.source))
+    errors = [f"line {u['line']}: {u['reason']}: {u['text'][:120]}" for u in rep["unparsed"]]
+    warnings = [
+        f"lines {', '.join(map(str, t['lines']))}: unknown venue tag [{t['tag']}]"
+        for t in rep["unknown_tags"]
+    ]
+    warnings += [
+        f"lines {', '.join(map(str, c['lines']))}: {c['key']}: {c['conflict']}" for c in rep["conflicts"]
+    ]
+    notes = [
+        f"line {n['line']}: note attached to line {n['attached_to']}: {n['text'][:80]}" for n in rep["notes"]
+    ]
+    if args.json:
+        print(
+            json.dumps({"errors": errors, "warnings": warnings, "notes": notes}, indent=1, ensure_ascii=False)
+        )
+    else:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        for n in notes:
+            print(f"note: {n}", file=sys.stderr)
+        print(
+            f"{rep['items']} items, {rep['records']} records, {rep['merges']} merged; "
+            f"{len(errors)} errors, {len(warnings)} warnings, {len(notes)} notes"
+        )
+    return 1 if errors else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .build import list_report, load_list
+
+    recordset = load_list(args.source)
+    rep = list_report(recordset)
+    venues = Counter(r.tag.venue if r.tag else "(none)" for r in recordset.records)
+    years = Counter(str(r.get("year") or "(none)") for r in recordset.records)
+    ids = Counter(i.kind for r in recordset.records for i in {x.kind: x for x in r.identifiers}.values())
+    out = {
+        "items": rep["items"],
+        "records": rep["records"],
+        "merges": rep["merges"],
+        "survey_items": rep["survey_items"],
+        "sections_with_items": rep["sections_with_items"],
+        "sections": rep["sections"],
+        "venues": dict(venues.most_common()),
+        "years": dict(sorted(years.items())),
+        "identifiers": dict(ids.most_common()),
+        "records_without_identifier": sum(1 for r in recordset.records if not r.identifiers),
+    }
+    if args.json:
+        print(json.dumps(out, indent=1, ensure_ascii=False))
+        return 0
+    print(
+        f"{out['items']} items, {out['records']} records, {out['merges']} merged, "
+        f"{out['survey_items']} survey items, {out['sections_with_items']} sections with papers"
+    )
+    for s in rep["sections"]:
+        print(f"  {s['items']:4d} items {s['records']:4d} records  {s['section']}")
+    print(
+        "identifiers: "
+        + ", ".join(f"{k} {v}" for k, v in out["identifiers"].items())
+        + f", none {out['records_without_identifier']}"
+    )
+    print("top venues: " + ", ".join(f"{k} {v}" for k, v in venues.most_common(15)))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    path = Path(args.out) / "report.json"
+    try:
+        rep = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _err(f"cannot read {path}: {exc} (run `mlsys-bib build` first)")
+        return 2
+    print(f"{rep['records']} records: " + ", ".join(f"{k} {v}" for k, v in rep.get("verdicts", {}).items()))
+    resolve = rep.get("resolve") or {}
+    for row in resolve.get("problems", []):
+        print(f"  {row.get('verdict')}: {row.get('key')}: {row.get('detail')}")
+    return 0
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "resolve": cmd_resolve,
+    "check": cmd_check,
+    "stats": cmd_stats,
+    "status": cmd_status,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        _err("interrupted; the cache and the exports are intact (rerun to continue)")
+        return 130
+    except (OSError, ValueError) as exc:
+        _err(str(exc))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""List items -> one citation record per paper, with list-derived fields and stable keys.
+
+Items are merged by identifier first (same arXiv id, DOI, OpenReview forum, proceedings page)
+and then by normalised title; a paper listed in three sections becomes one record that
+remembers all three. Disagreements between the merged items (two arXiv ids for one title, two
+different published venues) are kept and reported, never silently resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import venues
+from .keys import KeyLock, assign_keys
+from .model import Kind, ListItem, Provenance, Record
+from .parse.markdown import ParsedList
+from .resolve.titles import normalise
+
+# Identifier kinds that name exactly one paper (merging on them is safe).
+_MERGE_KINDS = {"arxiv", "doi", "openreview", "acl", "ieee", "usenix", "pvldb", "mlsys", "neurips", "pmlr"}
+_PAPER_LINK_LABELS = ("paper", "doi", "arxiv", "openreview")
+
+
+@dataclass
+class RecordSet:
+    """The records of a list and what building them found worth reporting."""
+
+    records: list[Record]
+    parsed: ParsedList
+    merges: int = 0
+    conflicts: list[dict[str, object]] = field(default_factory=list)
+    unknown_tags: dict[str, list[int]] = field(default_factory=dict)
+
+    def by_key(self) -> dict[str, Record]:
+        return {r.key: r for r in self.records}
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # the earlier item stays the representative: record order follows the list
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def identities(items: list[ListItem]) -> list[str]:
+    """Everything that names this paper, strongest first: identifiers, then the title."""
+    found: list[str] = []
+    for item in items:
+        for ident in item.identifiers:
+            if ident.kind in _MERGE_KINDS and ident.curie not in found:
+                found.append(ident.curie)
+    for item in items:
+        t = "title:" + normalise(item.title)
+        if t not in found:
+            found.append(t)
+    return found
+
+
+def _significant_words(title: str) -> set[str]:
+    return {w for w in normalise(title).split() if len(w) > 2}
+
+
+def titles_compatible(a: str, b: str) -> bool:
+    """Could two list titles name one paper? (Papers get renamed between arXiv versions.)
+
+    True for the same system name before a colon, or when half the significant words of the
+    shorter title recur in the other. A copy-pasted link under an unrelated title fails both.
+    """
+    name_a, name_b = (normalise(t.partition(":")[0]) for t in (a, b))
+    if ":" in a and ":" in b and name_a == name_b:
+        return True
+    wa, wb = _significant_words(a), _significant_words(b)
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.5
+
+
+def group_items(items: list[ListItem]) -> tuple[list[list[ListItem]], list[dict[str, object]]]:
+    """Groups of items naming one paper, and the identifier clashes refused along the way."""
+    uf = _UnionFind(len(items))
+    first_seen: dict[str, int] = {}
+    refused: list[dict[str, object]] = []
+    for i, item in enumerate(items):
+        title_name = f"title:{normalise(item.title)}"
+        if title_name in first_seen:
+            uf.union(first_seen[title_name], i)
+        else:
+            first_seen[title_name] = i
+        for ident in item.identifiers:
+            if ident.kind not in _MERGE_KINDS:
+                continue
+            j = first_seen.setdefault(ident.curie, i)
+            if j == i:
+                continue
+            if titles_compatible(items[j].title, item.title):
+                uf.union(j, i)
+            else:
+                refused.append(
+                    {
+                        "identifier": ident.curie,
+                        "lines": [items[j].line, item.line],
+                        "conflict": f"{ident.curie} is linked from two different titles; not merged",
+                    }
+                )
+    groups: dict[int, list[ListItem]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(uf.find(i), []).append(item)
+    return [groups[k] for k in sorted(groups)], refused
+
+
+def _conflicts(record: Record) -> list[str]:
+    found: list[str] = []
+    arxiv_ids = sorted({i.value for i in record.identifiers if i.kind == "arxiv"})
+    if len(arxiv_ids) > 1:
+        found.append(f"several arXiv ids: {', '.join(arxiv_ids)}")
+    dois = sorted({i.value for i in record.identifiers if i.kind == "doi"})
+    if len(dois) > 1:
+        found.append(f"several DOIs: {', '.join(dois)}")
+    published = {(t.venue, t.year) for t in record.tags if not t.is_preprint}
+    if len(published) > 1:
+        raws = sorted(t.raw for t in record.tags if not t.is_preprint)
+        found.append(f"different venue tags: {', '.join(raws)}")
+    return found
+
+
+def _apply_list_fields(record: Record) -> None:
+    first = record.items[0]
+    src = Provenance("list", f"L{first.line}")
+    record.set("title", first.title, src)
+    tag = record.tag
+    if tag is not None:
+        tag_item = next(i for i in record.items if i.tag is not None and i.tag.raw == tag.raw)
+        tag_src = Provenance("list", f"L{tag_item.line}")
+        venue = venues.lookup(tag.venue) if tag.venue else None
+        if tag.year:
+            record.set("year", tag.year, tag_src)
+        if venue is not None:
+            record.set("kind", venue.kind, Provenance("venues", venue.acronym))
+            record.set(
+                "container_title", venue.container_title(tag.year), Provenance("venues", venue.acronym)
+            )
+            if venue.kind is not Kind.PREPRINT:
+                record.set("container_short", venue.acronym, tag_src)
+            if venue.publisher:
+                record.set("publisher", venue.publisher, Provenance("venues", venue.acronym))
+        elif tag.venue:
+            record.set("kind", Kind.PREPRINT if tag.is_preprint else Kind.PROCEEDINGS, tag_src)
+            record.set("container_title", tag.venue, tag_src)
+            record.set("container_short", tag.venue, tag_src)
+        elif tag.is_preprint:
+            record.set("kind", Kind.PREPRINT, tag_src)
+        notes = []
+        if tag.under_review:
+            notes.append("Under review")
+        if tag.qualifier.lower() == "to appear":
+            notes.append("To appear")
+        if notes:
+            record.set("note", "; ".join(notes), tag_src)
+    else:
+        record.set("kind", Kind.PREPRINT, src)
+    arxiv = record.identifier("arxiv")
+    if arxiv is not None:
+        record.set("arxiv", arxiv.value, src)
+        if arxiv.version:
+            record.set("arxiv_version", arxiv.version, src)
+    doi = record.identifier("doi")
+    if doi is not None:
+        record.set("doi", doi.value, src)
+    for label in _PAPER_LINK_LABELS:
+        link = next((lk for lk in record.links if lk.label == label), None)
+        if link is not None:
+            record.set("url", link.url, Provenance("list", f"L{link.line}"))
+            break
+
+
+def build_records(parsed: ParsedList, *, lock: KeyLock | None = None) -> RecordSet:
+    """One record per paper, in list order, with keys from ``lock`` where it knows the paper."""
+    groups, refused = group_items(parsed.items)
+    papers = []
+    for group in groups:
+        tag = Record("", group).tag
+        papers.append(
+            (identities(group), group[0].title, tag.venue if tag else "", tag.year if tag else None)
+        )
+    keys = assign_keys(papers, lock)
+    result = RecordSet([], parsed)
+    key_of_line = {item.line: key for key, group in zip(keys, groups, strict=True) for item in group}
+    for clash in refused:
+        lines = clash["lines"]
+        assert isinstance(lines, list)
+        result.conflicts.append({"key": " / ".join(key_of_line[n] for n in lines), **clash})
+    for key, group in zip(keys, groups, strict=True):
+        record = Record(key, group)
+        _apply_list_fields(record)
+        record.conflicts.extend(_conflicts(record))
+        for text in record.conflicts:
+            result.conflicts.append({"key": key, "lines": record.lines, "conflict": text})
+        result.records.append(record)
+        result.merges += len(group) - 1
+        for item in group:
+            if (
+                item.tag is not None
+                and item.tag.venue
+                and venues.lookup(item.tag.venue) is None
+                or item.tag is not None
+                and not item.tag.venue
+                and not item.tag.under_review
+            ):
+                result.unknown_tags.setdefault(item.tag.raw, []).append(item.line)
+    return result
+
+
+def load_records(path: Path, *, lock_path: Path | None = None) -> RecordSet:
+    from .parse.markdown import parse_list
+
+    return build_records(parse_list(path), lock=KeyLock.load(lock_path))
