@@ -39,7 +39,12 @@ def ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
+_PREFIXES = ("poster:", "invited paper:", "short paper:", "demo:", "vision paper:")
+
+
 def name_part(title: str) -> str:
+    while title.lower().startswith(_PREFIXES):
+        title = title.partition(":")[2].strip()
     head, sep, _ = title.partition(":")
     words = head.split()
     if sep and 1 <= len(words) <= 3:

@@ -147,9 +147,11 @@ def _apply_list_fields(record: Record) -> None:
             record.set("year", tag.year, tag_src)
         if venue is not None:
             record.set("kind", venue.kind, Provenance("venues", venue.acronym))
-            record.set(
-                "container_title", venue.container_title(tag.year), Provenance("venues", venue.acronym)
-            )
+            container = venue.container_title(tag.year)
+            if tag.qualifier.lower() == "workshop" and not venue.workshop:
+                # "[NeurIPS'24 Workshop]": a workshop of the venue, not its proceedings.
+                container = f"{venue.label(tag.year)} Workshop"
+            record.set("container_title", container, Provenance("venues", venue.acronym))
             if venue.kind is not Kind.PREPRINT:
                 record.set("container_short", venue.acronym, tag_src)
             if venue.publisher:
@@ -165,6 +167,8 @@ def _apply_list_fields(record: Record) -> None:
             notes.append("Under review")
         if tag.qualifier.lower() == "to appear":
             notes.append("To appear")
+        elif tag.qualifier.lower() in {"poster", "tutorial", "wip", "demo"}:
+            notes.append(tag.qualifier[:1].upper() + tag.qualifier[1:])
         if notes:
             record.set("note", "; ".join(notes), tag_src)
     else:

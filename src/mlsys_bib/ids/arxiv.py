@@ -26,7 +26,8 @@ def parse(text: str) -> Identifier | None:
     value = m["id"]
     if "/" in value:
         archive, _, num = value.partition("/")
-        value = f"{archive.lower()}/{num}"
+        name, dot, subject = archive.partition(".")
+        value = f"{name.lower()}{dot}{subject.upper()}/{num}"
     return Identifier(KIND, value, (m["version"] or "").lower())
 
 
