@@ -1,0 +1,499 @@
+"""arXiv export API client: batched ``id_list`` lookups and strict title search.
+
+What the recordings taught (see shared/notes/service-formats.md):
+
+* two feed generations exist, with namespaces declared on the root or repeated on each element
+  and different element orders, so everything is looked up by namespace URI;
+* unknown IDs are silently left out of a batch (HTTP 200), so entries are matched to the
+  requested IDs here, and a missing ID is a definitive "not found";
+* a malformed ID makes the whole request fail with HTTP 400 and an Atom "error feed" (one entry
+  titled ``Error`` whose id is ``http(s)://arxiv.org/api/errors#...``); the batch is then split
+  to isolate the bad ID, so one typo cannot fail a hundred papers;
+* ``max_results`` defaults to 10 even with ``id_list``, so it is always sent.
+
+IDs are always requested without version: the API then answers with the latest version, whose
+metadata (DOI, journal reference added after publication) is the one worth citing; the version
+returned is kept in ``arxiv_version`` and in the provenance.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from xml.etree.ElementTree import Element, ParseError, tostring
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+
+from ..config import Settings
+from ..ids import Identifier
+from ..ids import arxiv as arxiv_ids
+from ..ids import doi as doi_ids
+from ..model import Kind, Metadata, Person, Provenance
+from .cache import Cache, CacheEntry, now_iso
+from .http import HttpClient, ServiceError
+from .markup import clean_text
+from .outcome import Outcome
+
+log = logging.getLogger(__name__)
+
+SERVICE = "arxiv"
+NAMESPACE = "arxiv"
+SEARCH_NAMESPACE = "arxiv-search"
+API_PATH = "/api/query"
+#: The export API's documented ceiling for one id_list request is far higher, but 100 keeps the
+#: URL short (~1.5 kB) and a failing batch cheap to bisect.
+BATCH_SIZE = 100
+#: Title search: at most this many titles OR-ed into one query, and this many results per title.
+SEARCH_TITLES_PER_REQUEST = 5
+SEARCH_RESULTS_PER_TITLE = 20
+#: Keep search URLs well under common 2 kB proxy limits.
+SEARCH_MAX_QUERY_CHARS = 900
+CONTENT_TYPE = "application/atom+xml"
+
+ATOM = "http://www.w3.org/2005/Atom"
+ARXIV_NS = ("http://arxiv.org/schemas/atom", "https://arxiv.org/schemas/atom")
+OPENSEARCH_NS = ("http://a9.com/-/spec/opensearch/1.1/", "https://a9.com/-/spec/opensearch/1.1/")
+
+_ABS = re.compile(r"arxiv\.org/abs/(?P<id>.+?)/?$", re.IGNORECASE)
+_ERROR_ID = re.compile(r"arxiv\.org/api/errors", re.IGNORECASE)
+_BAD_ID_MSG = re.compile(r"(?:incorrect id format for|malformed id:?)\s+(?P<id>\S+)", re.IGNORECASE)
+
+
+class FeedError(ValueError):
+    """The body is not a usable Atom feed: malformed, truncated, or rejected by defusedxml."""
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+_PARTICLES = {
+    "van", "von", "der", "den", "de", "del", "della", "delle", "dei", "di", "da", "das", "do", "dos",
+    "du", "la", "le", "les", "ter", "ten", "zu", "zum", "zur", "af", "av", "bin", "ibn", "al", "el",
+    "y", "st.", "mac",
+}  # fmt: skip
+_CAPITAL_PARTICLES = {"van", "von", "de", "del", "della", "dos", "du", "ter", "ten"}
+_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"}
+_CORPORATE = re.compile(
+    r"\b(collaboration|consortium|team|group|project|committee|institute|university|laboratory|"
+    r"corporation|inc\.?|ltd\.?|llc|organi[sz]ation|association|society|council|network|initiative|"
+    r"working party|task force)\b",
+    re.IGNORECASE,
+)
+
+
+def split_name(name: str) -> Person:
+    """Split a display name (``"Peter H. N. de With"``) into CSL parts.
+
+    arXiv gives names as free text in given-first order. The family name is the last word,
+    preceded by any lower-case particles (``van der``, ``de``); a trailing ``Jr.``/``III`` is a
+    suffix; ``"Family, Given"`` is honoured; collaborations stay literal. Non-ASCII is kept.
+    """
+    name = clean_text(name)
+    if not name:
+        return Person()
+    if _CORPORATE.search(name):
+        return Person(literal=name)
+    if "," in name:
+        head, _, tail = name.partition(",")
+        tail = tail.strip()
+        if tail.lower() in _SUFFIXES:
+            inner = split_name(head)
+            return Person(family=inner.family, given=inner.given, particle=inner.particle, suffix=tail)
+        fam = head.split()
+        particle_words = []
+        while len(fam) > 1 and fam[0].lower() in _PARTICLES:
+            particle_words.append(fam.pop(0))
+        return Person(family=" ".join(fam), given=tail, particle=" ".join(particle_words))
+    words = name.split()
+    suffix = ""
+    if len(words) > 2 and words[-1].lower().rstrip(",") in _SUFFIXES:
+        suffix = words.pop()
+    if len(words) == 1:
+        return Person(family=words[0], suffix=suffix)
+    # The first particle after the first word starts the family part. Lower-case particles
+    # ("van der Sommen") are CSL particles; capitalised ones ("Del Maestro", "Van Roy") are
+    # part of the family name as their bearers spell it.
+    start = len(words) - 1
+    for i in range(1, len(words) - 1):
+        word = words[i]
+        if word.lower() in _PARTICLES and word[:1].islower() or word.lower() in _CAPITAL_PARTICLES:
+            start = i
+            break
+    given = " ".join(words[:start])
+    rest = words[start:]
+    particle_words = []
+    while len(rest) > 1 and rest[0].lower() in _PARTICLES and rest[0][:1].islower():
+        particle_words.append(rest.pop(0))
+    return Person(family=" ".join(rest), given=given, particle=" ".join(particle_words), suffix=suffix)
+
+
+# -- feed parsing --------------------------------------------------------------------------------
+
+
+def _q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _find(elem: Element, namespaces: Sequence[str], tag: str) -> Element | None:
+    for ns in namespaces:
+        found = elem.find(_q(ns, tag))
+        if found is not None:
+            return found
+    return None
+
+
+def _text(elem: Element | None) -> str:
+    return clean_text("".join(elem.itertext())) if elem is not None else ""
+
+
+def _load(data: bytes) -> Element:
+    if not data or not data.strip():
+        raise FeedError("empty response body (expected an Atom feed)")
+    try:
+        # No DTD at all: arXiv feeds never carry one, and a DTD is how entity bombs and
+        # external-entity reads get in.
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise FeedError(f"unsafe XML rejected ({type(exc).__name__}: {exc})") from None
+    except ParseError as exc:
+        raise FeedError(f"malformed or truncated XML ({exc})") from None
+
+
+def _entry_id(entry: Element) -> str:
+    return _text(_find(entry, (ATOM,), "id"))
+
+
+def _is_error(entry: Element) -> bool:
+    if _ERROR_ID.search(_entry_id(entry)):
+        return True
+    author_el = _find(entry, (ATOM,), "author")
+    author = _text(_find(author_el, (ATOM,), "name")) if author_el is not None else ""
+    return _text(_find(entry, (ATOM,), "title")) == "Error" and author == "arXiv api core"
+
+
+def _date(text: str) -> tuple[int | None, int | None]:
+    m = re.match(r"^(\d{4})-(\d{2})", text)
+    return (int(m[1]), int(m[2])) if m else (None, None)
+
+
+def entry_to_metadata(entry: Element, fetched: str = "") -> Metadata | None:
+    """One Atom ``<entry>`` as Metadata; None when its id is not an arXiv abstract URL."""
+    m = _ABS.search(_entry_id(entry))
+    ident = arxiv_ids.parse(m["id"]) if m else None
+    if ident is None:
+        return None
+    values: dict = {"kind": Kind.PREPRINT}
+    title = _text(_find(entry, (ATOM,), "title"))
+    if title:
+        values["title"] = title
+    authors = []
+    for author in entry.findall(_q(ATOM, "author")):
+        person = split_name(_text(_find(author, (ATOM,), "name")))
+        if person != Person():
+            authors.append(person)
+    if authors:
+        values["author"] = authors
+    year, month = _date(_text(_find(entry, (ATOM,), "published")) or _text(_find(entry, (ATOM,), "updated")))
+    if year:
+        values["year"] = year
+    if month:
+        values["month"] = month
+    values["arxiv"] = ident.value
+    if ident.version:
+        values["arxiv_version"] = ident.version
+    primary = _find(entry, ARXIV_NS, "primary_category")
+    term = primary.get("term", "") if primary is not None else ""
+    if not term:
+        cat = _find(entry, (ATOM,), "category")
+        term = cat.get("term", "") if cat is not None else ""
+    if term:
+        values["primary_class"] = term.strip()
+    for candidate in _text(_find(entry, ARXIV_NS, "doi")).split():
+        doi = doi_ids.parse(candidate)
+        if doi is not None:
+            values["doi"] = doi.value
+            break
+    journal_ref = _text(_find(entry, ARXIV_NS, "journal_ref"))
+    if journal_ref:
+        values["journal_ref"] = journal_ref
+    values["url"] = f"https://arxiv.org/abs/{ident.value}"
+    return Metadata(Provenance(SERVICE, f"arxiv:{ident.value}{ident.version}", fetched), values)
+
+
+def _parse(data: bytes, fetched: str) -> tuple[list[tuple[Metadata, Element]], list[str], int | None]:
+    root = _load(data)
+    if root.tag == _q(ATOM, "entry"):
+        entries = [root]
+        total = None
+    elif root.tag == _q(ATOM, "feed"):
+        entries = root.findall(_q(ATOM, "entry"))
+        total_el = _find(root, OPENSEARCH_NS, "totalResults")
+        try:
+            total = int(_text(total_el)) if total_el is not None else None
+        except ValueError:
+            total = None
+    else:
+        raise FeedError(f"not an Atom feed (root element {root.tag!r})")
+    found: list[tuple[Metadata, Element]] = []
+    errors: list[str] = []
+    for entry in entries:
+        if _is_error(entry):
+            errors.append(_text(_find(entry, (ATOM,), "summary")) or _entry_id(entry) or "unspecified error")
+            continue
+        meta = entry_to_metadata(entry, fetched)
+        if meta is None:
+            log.warning("arXiv entry without a usable id skipped: %r", _entry_id(entry))
+            continue
+        found.append((meta, entry))
+    return found, errors, total
+
+
+def parse_feed(data: bytes, fetched: str = "") -> tuple[list[Metadata], list[str]]:
+    """Parse an Atom feed (or a single cached ``<entry>``) into metadata and API error messages.
+
+    Raises :class:`FeedError` for bodies that are not well-formed XML or that carry a DTD or
+    entities (billion laughs, external entities) — defusedxml refuses them before expansion.
+    """
+    found, errors, _ = _parse(data, fetched)
+    return [meta for meta, _ in found], errors
+
+
+def _entry_bytes(entry: Element) -> bytes:
+    return tostring(entry, encoding="utf-8")
+
+
+def _row(namespace: str, key: str, status: int, body: bytes, fetched: str) -> CacheEntry:
+    """A cache row; an empty body is a negative (definitive miss) entry."""
+    return CacheEntry(namespace, key, status, CONTENT_TYPE, body, fetched, not body)
+
+
+def _wrap(entries: Sequence[Element]) -> bytes:
+    body = b"".join(tostring(e, encoding="utf-8", xml_declaration=False) for e in entries)
+    return b'<feed xmlns="' + ATOM.encode() + b'">' + body + b"</feed>"
+
+
+# -- title matching ------------------------------------------------------------------------------
+
+
+def normalize_title(title: str) -> str:
+    """Case-, accent-, punctuation- and space-insensitive form used for strict title matching."""
+    text = unicodedata.normalize("NFKD", clean_text(title))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[\W_]+", " ", text.casefold())
+    return " ".join(text.split())
+
+
+def _phrase(title: str) -> str:
+    # Only letters and digits inside the quoted phrase: quotes, colons, parentheses and
+    # boolean keywords are query syntax for the arXiv search engine.
+    return " ".join(normalize_title(title).split())
+
+
+# -- client --------------------------------------------------------------------------------------
+
+
+class ArxivClient:
+    """Resolve arXiv IDs (batched) and exact titles through the export API, cache first."""
+
+    def __init__(self, http: HttpClient, cache: Cache, settings: Settings) -> None:
+        self.http = http
+        self.cache = cache
+        self.settings = settings
+        self.url = settings.arxiv_url + API_PATH
+
+    # -- ids ------------------------------------------------------------------------------------
+    def fetch(self, ids: Sequence[Identifier]) -> dict[str, Outcome]:
+        """Outcomes keyed by ``Identifier.value`` (version-less arXiv id)."""
+        values = list(dict.fromkeys(i.value for i in ids if i.kind == "arxiv"))
+        results: dict[str, Outcome] = {}
+        for ident in ids:
+            if ident.kind != "arxiv":
+                results[ident.value] = Outcome.failed(f"not an arXiv identifier: {ident}")
+        cached = self.cache.get_many(NAMESPACE, values)
+        todo: list[str] = []
+        for value in values:
+            entry = cached.get(value)
+            outcome = self._from_cache(entry) if entry is not None else None
+            if outcome is None:
+                todo.append(value)
+            else:
+                results[value] = outcome
+        for start in range(0, len(todo), BATCH_SIZE):
+            results.update(self._fetch_batch(todo[start : start + BATCH_SIZE]))
+        return results
+
+    def _from_cache(self, entry: CacheEntry) -> Outcome | None:
+        if not self.cache.is_usable(entry, self.settings):
+            return None
+        if entry.negative:
+            return Outcome.not_found(f"arXiv has no paper {entry.key} (cached)", from_cache=True)
+        try:
+            metas, _ = parse_feed(entry.body, entry.fetched_at)
+        except FeedError:
+            return None  # unreadable cache row: fetch again
+        for meta in metas:
+            if meta.get("arxiv") == entry.key:
+                return Outcome.found(meta, from_cache=True)
+        return None
+
+    def _fetch_batch(self, batch: list[str]) -> dict[str, Outcome]:
+        if not batch:
+            return {}
+        params = [("id_list", ",".join(batch)), ("max_results", str(len(batch)))]
+        try:
+            response = self.http.get(SERVICE, self.url, params=params)
+        except ServiceError as exc:
+            return {v: Outcome.failed(str(exc)) for v in batch}
+        fetched = now_iso()
+        try:
+            found, errors, _ = _parse(response.content, fetched)
+        except FeedError as exc:
+            return {v: Outcome.failed(f"arXiv: HTTP {response.status}, {exc}") for v in batch}
+        if errors or response.status >= 400:
+            return self._isolate(batch, errors, response.status)
+        by_id = {meta.get("arxiv"): (meta, elem) for meta, elem in found}
+        results: dict[str, Outcome] = {}
+        entries: list[CacheEntry] = []
+        for value in batch:
+            hit = by_id.get(value)
+            if hit is None:
+                results[value] = Outcome.not_found(f"arXiv has no paper {value}")
+                entries.append(_row(NAMESPACE, value, response.status, b"", fetched))
+            else:
+                results[value] = Outcome.found(hit[0])
+                entries.append(_row(NAMESPACE, value, response.status, _entry_bytes(hit[1]), fetched))
+        self.cache.put_many(entries)
+        return results
+
+    def _isolate(self, batch: list[str], errors: list[str], status: int) -> dict[str, Outcome]:
+        """An error feed fails the whole request: name the culprit, then retry the others."""
+        message = "; ".join(errors) or f"HTTP {status} without an error message"
+        if len(batch) == 1:
+            return {batch[0]: Outcome.failed(f"arXiv API error for {batch[0]}: {message}")}
+        lowered = {v.lower(): v for v in batch}
+        bad = []
+        for err in errors:
+            m = _BAD_ID_MSG.search(err)
+            if m and m["id"].lower().rstrip(".") in lowered:
+                bad.append(lowered[m["id"].lower().rstrip(".")])
+        results: dict[str, Outcome] = {}
+        if bad:
+            for v in bad:
+                results[v] = Outcome.failed(f"arXiv API error for {v}: {message}")
+            rest = [v for v in batch if v not in bad]
+            results.update(self._fetch_batch(rest))
+            return results
+        mid = len(batch) // 2  # the message names no ID we sent: bisect
+        results.update(self._fetch_batch(batch[:mid]))
+        results.update(self._fetch_batch(batch[mid:]))
+        return results
+
+    # -- titles ---------------------------------------------------------------------------------
+    def search_titles(self, titles: Sequence[str]) -> dict[str, Outcome]:
+        """Outcomes keyed by the title as given; only an exact normalised-title match counts."""
+        results: dict[str, Outcome] = {}
+        keys: dict[str, list[str]] = {}
+        for title in titles:
+            key = normalize_title(title)
+            if not key:
+                results[title] = Outcome.not_found("empty title")
+                continue
+            keys.setdefault(key, []).append(title)
+        cached = self.cache.get_many(SEARCH_NAMESPACE, keys)
+        todo: list[str] = []
+        for key in keys:
+            outcome = self._search_from_cache(cached.get(key))
+            if outcome is None:
+                todo.append(key)
+            else:
+                for title in keys[key]:
+                    results[title] = outcome
+        for batch in self._search_batches(todo):
+            for key, outcome in self._search_batch(batch).items():
+                for title in keys[key]:
+                    results[title] = outcome
+        return results
+
+    def _search_batches(self, keys: list[str]) -> list[list[str]]:
+        batches: list[list[str]] = []
+        current: list[str] = []
+        length = 0
+        for key in keys:
+            cost = len(key) + 12  # ti:"..." OR
+            full = len(current) >= SEARCH_TITLES_PER_REQUEST or length + cost > SEARCH_MAX_QUERY_CHARS
+            if current and full:
+                batches.append(current)
+                current, length = [], 0
+            current.append(key)
+            length += cost
+        if current:
+            batches.append(current)
+        return batches
+
+    def _search_from_cache(self, entry: CacheEntry | None) -> Outcome | None:
+        if entry is None or not self.cache.is_usable(entry, self.settings):
+            return None
+        if entry.negative:
+            return Outcome.not_found("no arXiv paper has this exact title (cached)", from_cache=True)
+        try:
+            metas, _ = parse_feed(entry.body, entry.fetched_at)
+        except FeedError:
+            return None
+        return self._judge(metas, from_cache=True)
+
+    @staticmethod
+    def _judge(metas: list[Metadata], *, from_cache: bool = False) -> Outcome:
+        distinct = {m.get("arxiv"): m for m in metas}
+        if not distinct:
+            return Outcome.not_found("no arXiv paper has this exact title", from_cache=from_cache)
+        if len(distinct) > 1:
+            ids = ", ".join(sorted(distinct))
+            return Outcome.ambiguous(list(distinct.values()), f"several arXiv papers have this title: {ids}",
+                                     from_cache=from_cache)  # fmt: skip
+        return Outcome.found(next(iter(distinct.values())), from_cache=from_cache)
+
+    def _search_batch(self, batch: list[str]) -> dict[str, Outcome]:
+        query = " OR ".join(f'ti:"{_phrase(key)}"' for key in batch)
+        max_results = min(100, SEARCH_RESULTS_PER_TITLE * len(batch))
+        params = [("search_query", query), ("start", "0"), ("max_results", str(max_results))]
+        try:
+            response = self.http.get(SERVICE, self.url, params=params)
+        except ServiceError as exc:
+            return {k: Outcome.failed(str(exc)) for k in batch}
+        fetched = now_iso()
+        try:
+            found, errors, _ = _parse(response.content, fetched)
+        except FeedError as exc:
+            return {k: Outcome.failed(f"arXiv search: HTTP {response.status}, {exc}") for k in batch}
+        if errors or response.status >= 400:
+            message = "; ".join(errors) or f"HTTP {response.status}"
+            if len(batch) > 1:
+                results: dict[str, Outcome] = {}
+                for key in batch:
+                    results.update(self._search_batch([key]))
+                return results
+            return {batch[0]: Outcome.failed(f"arXiv search error: {message}")}
+        saturated = len(found) >= max_results
+        matches: dict[str, list[tuple[Metadata, Element]]] = {k: [] for k in batch}
+        for meta, elem in found:
+            key = normalize_title(meta.get("title", ""))
+            if key in matches:
+                matches[key].append((meta, elem))
+        results = {}
+        entries: list[CacheEntry] = []
+        retry_alone: list[str] = []
+        for key in batch:
+            hits = matches[key]
+            if not hits and saturated and len(batch) > 1:
+                # the page was full: this title's paper may rank below the others' hits
+                retry_alone.append(key)
+                continue
+            results[key] = self._judge([m for m, _ in hits])
+            body = _wrap([e for _, e in hits]) if hits else b""
+            entries.append(_row(SEARCH_NAMESPACE, key, response.status, body, fetched))
+        self.cache.put_many(entries)
+        for key in retry_alone:
+            results.update(self._search_batch([key]))
+        return results

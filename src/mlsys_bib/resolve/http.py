@@ -1,0 +1,353 @@
+"""One polite HTTP client for all services: User-Agent with contact, pacing, retries, bounds.
+
+Why our own retry loop instead of urllib3's ``Retry`` mounted on the session:
+
+* every attempt must be counted per service (``requests_made``): the benchmarks and the
+  "warm rebuild makes zero requests" test need the true number of requests, and urllib3 retries
+  happen invisibly inside the adapter;
+* waits must go through an injectable ``sleep`` so tests can check ``Retry-After`` handling
+  (seconds and HTTP-date) without really sleeping, and ``Retry.sleep`` always calls
+  ``time.sleep``;
+* a retry must also respect the per-service spacing (arXiv's 3 s) and the spacing Crossref
+  announces in ``x-rate-limit-limit`` / ``x-rate-limit-interval``; and an absurd
+  ``Retry-After`` (hours) should end the attempt with a clear error, not hang the run.
+
+The session's adapter therefore keeps urllib3's default of no retries, and this module does
+the loop. Redirects are followed by requests itself, which keeps ``Accept`` on a redirect (it
+only drops ``Authorization`` across hosts): doi.org content negotiation relies on that.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from ..config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Statuses that mean "try again later" rather than "the answer is no".
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Largest body accepted; the biggest real answer (a DBLP TOC of 1000 hits) is under 1 MB.
+MAX_BODY = 20 * 1024 * 1024
+#: Longest server-requested wait honoured; beyond it the lookup fails and is retried next run.
+MAX_RETRY_AFTER = 120.0
+#: Exponential backoff without Retry-After: 1, 2, 4, 8, ... seconds, capped.
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
+MAX_REDIRECTS = 10
+#: The whole body must arrive within this many ``timeout`` periods.
+BODY_DEADLINE_FACTOR = 4
+
+
+_Params = Mapping[str, str] | Sequence[tuple[str, str]] | None
+
+
+class ServiceError(Exception):
+    """A service could not be asked: retries exhausted, timeout, connection error, oversized or
+    undecodable body. A lookup that ends here is reported as "failed" and never cached."""
+
+    def __init__(self, service: str, url: str, reason: str) -> None:
+        super().__init__(f"{service}: {reason} [{url}]")
+        self.service = service
+        self.url = url
+        self.reason = reason
+
+
+class OfflineError(ServiceError):
+    """Raised instead of any network access when ``Settings.offline`` is set."""
+
+
+@dataclass
+class Response:
+    """A fully read response. ``url`` is the final URL after redirects."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+    service: str = ""
+    history: list[int] = field(default_factory=list)  # statuses of followed redirects
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, CaseInsensitiveDict):
+            self.headers = CaseInsensitiveDict(self.headers)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the declared charset (UTF-8 when none); bad bytes replaced."""
+        m = re.search(r"charset=([\w.-]+)", self.content_type, re.IGNORECASE)
+        charset = m.group(1) if m else "utf-8"
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """Decode a JSON body; HTML pages (rate-limit or error pages) and bad JSON raise ServiceError."""
+        ctype = self.content_type.lower()
+        if "html" in ctype:
+            raise ServiceError(self.service, self.url, f"expected JSON, got {ctype} (HTTP {self.status})")
+        try:
+            return json.loads(self.content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            snippet = self.content[:60].decode("utf-8", errors="replace")
+            raise ServiceError(
+                self.service, self.url, f"invalid JSON (HTTP {self.status}): {exc}; body starts {snippet!r}"
+            ) from None
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
+
+
+def parse_rate_limit(limit: str | None, interval: str | None) -> float | None:
+    """Spacing in seconds from Crossref's ``x-rate-limit-limit: 5`` + ``x-rate-limit-interval: 1s``."""
+    if not limit or not interval:
+        return None
+    try:
+        n = int(limit.strip())
+    except ValueError:
+        return None
+    m = _DURATION.match(interval)
+    if not m or n <= 0:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[(m.group(2) or "s").lower()]
+    return float(m.group(1)) * scale / n
+
+
+class HttpClient:
+    """A requests.Session wrapper with per-service pacing, retries and body limits.
+
+    Thread-safe: requests to one service are serialised (that is what the spacing means);
+    different services proceed in parallel.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], float] = time.time,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._wallclock = wallclock
+        self.max_body = max_body
+        self.requests_made: collections.Counter[str] = collections.Counter()
+        self._down: dict[str, str] = {}  # service -> why it is treated as unreachable for this run
+        self._last: dict[str, float] = {}
+        self._announced: dict[str, float] = {}  # spacing announced by the service's headers
+        self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+        self.session = requests.Session()
+        self.session.max_redirects = MAX_REDIRECTS
+        adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": settings.user_agent(), "Accept-Encoding": "gzip, deflate"})
+
+    # -- public -------------------------------------------------------------------------------
+    def get(
+        self,
+        service: str,
+        url: str,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """GET with pacing and retries; any final 2xx/4xx (redirects followed) is returned.
+
+        429/5xx and transport errors are retried ``settings.retries`` times with backoff that
+        honours ``Retry-After``; then :class:`ServiceError` is raised.
+        """
+        if self.settings.offline:
+            raise OfflineError(service, url, "offline mode: no network access")
+        down = self._down.get(service)
+        if down:
+            # One unreachable host must not cost every later request its own retries: a
+            # laptop without network finishes on cached and list data in seconds.
+            raise ServiceError(service, url, f"unreachable earlier in this run ({down})")
+        with self._lock(service):
+            return self._get_locked(service, url, params, headers)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def spacing(self, service: str) -> float:
+        """Current minimum spacing for ``service``: configured, or announced by its headers."""
+        return max(self.settings.interval(service), self._announced.get(service, 0.0))
+
+    # -- internals ----------------------------------------------------------------------------
+    def _lock(self, service: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[service]
+
+    def _pace(self, service: str) -> None:
+        last = self._last.get(service)
+        if last is None:
+            return
+        wait = last + self.spacing(service) - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+
+    def _get_locked(
+        self, service: str, url: str, params: _Params, headers: Mapping[str, str] | None
+    ) -> Response:
+        attempts = self.settings.retries + 1
+        last_error = ""
+        shown = _full_url(url, params)
+        for attempt in range(attempts):
+            self._pace(service)
+            self.requests_made[service] += 1
+            retry_after: float | None = None
+            try:
+                response = self._send(service, url, params, headers)
+            except _Transient as exc:
+                last_error = str(exc)
+                log.debug("%s: attempt %d failed: %s", service, attempt + 1, exc)
+                if _NO_NETWORK.search(last_error):
+                    # No DNS answer at all: this machine is offline; retrying cannot help.
+                    self._down[service] = last_error
+                    raise ServiceError(service, url, last_error) from None
+            else:
+                self._learn_rate_limit(service, response)
+                if response.status not in RETRY_STATUSES:
+                    return response
+                last_error = f"HTTP {response.status}"
+                retry_after = parse_retry_after(response.headers.get("retry-after"), self._wallclock())
+                if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                    raise ServiceError(
+                        service,
+                        shown,
+                        f"HTTP {response.status}; server asked to wait {retry_after:.0f} s "
+                        f"(more than {MAX_RETRY_AFTER:.0f} s): giving up for this run",
+                    )
+            finally:
+                self._last[service] = self._clock()
+            if attempt + 1 < attempts:
+                wait = retry_after if retry_after is not None else min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                log.info("%s: %s; retry %d in %.1f s", service, last_error, attempt + 1, wait)
+                if wait > 0:
+                    self._sleep(wait)
+                    self._last[service] = self._clock()
+        if last_error.startswith("connection error"):
+            self._down[service] = last_error
+        raise ServiceError(service, shown, f"{last_error} after {attempts} attempt(s)")
+
+    def _send(self, service: str, url: str, params: _Params, headers: Mapping[str, str] | None) -> Response:
+        try:
+            with self.session.get(
+                url, params=params, headers=headers, timeout=self.settings.timeout, stream=True
+            ) as r:
+                declared = r.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.max_body:
+                    raise ServiceError(service, r.url, f"body of {declared} bytes exceeds {self.max_body}")
+                chunks: list[bytes] = []
+                size = 0
+                # ``timeout`` bounds each socket read; a server dripping bytes could still hold us
+                # forever, so the whole body also gets a deadline (real time, not the test clock).
+                deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.settings.timeout
+                for chunk in r.iter_content(65536):
+                    size += len(chunk)
+                    if size > self.max_body:
+                        raise ServiceError(service, r.url, f"body exceeds {self.max_body} bytes")
+                    if time.monotonic() > deadline:
+                        raise _Transient(
+                            f"body not received within {BODY_DEADLINE_FACTOR * self.settings.timeout:g} s"
+                        )
+                    chunks.append(chunk)
+                return Response(
+                    status=r.status_code,
+                    headers=CaseInsensitiveDict(r.headers),
+                    content=b"".join(chunks),
+                    url=r.url,
+                    service=service,
+                    history=[h.status_code for h in r.history],
+                )
+        except requests.exceptions.Timeout as exc:
+            raise _Transient(f"timeout after {self.settings.timeout:g} s ({type(exc).__name__})") from None
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise _Transient(f"connection error: {_short(exc)}") from None
+        except requests.exceptions.TooManyRedirects:
+            raise ServiceError(service, url, f"more than {MAX_REDIRECTS} redirects") from None
+        except requests.exceptions.RequestException as exc:
+            raise ServiceError(service, url, f"request failed: {_short(exc)}") from None
+
+    def _learn_rate_limit(self, service: str, response: Response) -> None:
+        spacing = parse_rate_limit(
+            response.headers.get("x-rate-limit-limit"), response.headers.get("x-rate-limit-interval")
+        )
+        if spacing is not None:
+            self._announced[service] = min(spacing, 10.0)
+
+
+_NO_NETWORK = re.compile(
+    r"NameResolutionError|Failed to resolve|Temporary failure in name resolution|Name or service not known|"
+    r"Network is unreachable|nodename nor servname",
+    re.IGNORECASE,
+)
+
+
+class _Transient(Exception):
+    """A transport failure worth retrying."""
+
+
+def _full_url(url: str, params: _Params) -> str:
+    """The URL as sent, for error messages (a failed batch should say which IDs it carried)."""
+    prepared = requests.models.PreparedRequest()
+    try:
+        prepared.prepare_url(url, params)
+    except requests.exceptions.RequestException:
+        return url
+    return prepared.url or url
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) < 300 else text[:297] + "..."

@@ -1,0 +1,377 @@
+"""Merging service metadata into a record: who wins for which field, and what gets reported.
+
+Merge policy
+============
+
+Every value a record carries remembers where it came from (``Provenance``: the list line, the
+venue table, or the service and request key with the fetch time). :func:`apply` merges one
+source's :class:`~mlsys_bib.model.Metadata` into a record, field by field, and returns the
+conflicts it found (also appended to ``record.conflicts``). The values a record ends with do not
+depend on the order in which sources are applied (the conflict lines may word it differently).
+
+1. **The list's venue tag is authoritative for where a paper appeared.** A ``[VLDB'25]`` item
+   that links to arXiv is a VLDB paper that also has an eprint: its kind, container (journal
+   or proceedings title, short name, event), publisher and year stay those of the tag and the
+   venue table. Services only *fill* what the list left empty (volume, issue, pages, month,
+   DOI). arXiv's metadata can never turn it into a preprint.
+2. **Published beats preprint for items the list tags only as arXiv (or not at all).** When
+   arXiv reports a DOI (the orchestrator then asks Crossref for it), or Crossref or DBLP
+   returns a published version, that version's kind, container, publisher, year, volume,
+   issue and pages replace the list's ``arXiv`` placeholder; the eprint (arXiv id, version,
+   primary class) is kept. A DBLP hit names its venue only briefly (``SOSP``), so the venue
+   table supplies the container title and publisher. An arXiv ``journal_ref`` alone promotes
+   the record only when it names exactly one known, non-workshop venue and exactly one year
+   (``Proc. VLDB Endow. 16(8) (2023)``); otherwise it is kept as ``journal_ref`` and the
+   record stays a preprint. Crossref's answer outranks a ``journal_ref``. Workshop papers
+   are never promoted to their host conference. While a record stays a preprint, its year
+   is arXiv's (the first version's), not the list's ``arxiv'24``.
+3. **Title and authors come from the most authoritative service**: Crossref, then DBLP, then
+   arXiv for published records; arXiv, then DBLP's CoRR entry, then Crossref for preprints.
+   Any of them beats the list's spelling. For a published record an arXiv title replaces the
+   list's only when both normalise equal (same words, better typography): an eprint often
+   carries a working title. DBLP's older `` - `` for ``:`` is turned back into ``:`` when the
+   record's current title shows the colon. Two spellings that differ only by a missing space
+   (DBLP's ``Training onBillion-Scale Graphs``) are a typo: the one with more words is kept,
+   whichever source it came from. The record key never changes.
+4. **Identifiers**: a DOI the list links to is kept; otherwise Crossref's, then DBLP's, then
+   the DOI arXiv reports. arXiv's own DataCite DOIs (``10.48550/...``) are never used as the
+   DOI (the eprint fields say the same). arXiv id and version from the list are kept; arXiv
+   fills primary class and ``journal_ref``; DBLP fills ``dblp_key``. The list's link stays
+   the URL; services fill it only when the list has none. Services never write ``note``.
+5. **Conflicts are reported, not hidden.** When two sources disagree on year, DOI, pages,
+   volume, issue, kind (between published kinds), arXiv id, title (after normalisation) or
+   the number of authors, the winner is kept and a line such as
+   ``year: list=2023 vs dblp=2022 (kept list)`` is recorded. A preprint's year or kind is
+   not compared against a published record's (an eprint is expected to predate its venue).
+   When two sources give the same value, the more authoritative one is credited with it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
+from .titles import normalise
+
+#: Where a paper appeared; the list is authoritative for these when it tags a venue.
+WHERE_FIELDS = frozenset(
+    {
+        "kind",
+        "container_title",
+        "container_short",
+        "event_title",
+        "publisher",
+        "volume",
+        "issue",
+        "pages",
+        "month",
+        "year",
+    }
+)
+#: Fields whose disagreement is worth a conflict line (others differ in form, not in fact).
+CONFLICT_FIELDS = frozenset({"year", "doi", "pages", "volume", "issue", "kind", "arxiv", "title"})
+#: Container fields that name the list's ``arXiv`` placeholder; dropped when a record is promoted.
+_PLACEHOLDER_FIELDS = ("container_title", "container_short", "event_title", "publisher")
+_LIST_SOURCES = frozenset({"list", "venues"})
+_DATACITE_ARXIV = "10.48550/"
+JOURNAL_REF_MARK = "#journal_ref"
+#: ``kind`` first: a source that promotes a preprint must rank as published for its title too.
+_ORDER = ("kind", *(f for f in FIELDS if f != "kind"))
+
+__all__ = ["apply", "is_published", "venue_tagged", "WHERE_FIELDS", "CONFLICT_FIELDS"]
+
+
+# ---------------------------------------------------------------------------------------------
+# what a record and a source are
+
+
+def venue_tagged(record: Record) -> bool:
+    """Whether the list names a published venue for this record (rule 1 applies)."""
+    tag = record.tag
+    return tag is not None and bool(tag.venue) and not tag.is_preprint
+
+
+def record_published(record: Record) -> bool:
+    """Whether the record is (now) a published paper: venue-tagged, or promoted by a service."""
+    kind = record.get("kind")
+    return venue_tagged(record) or (kind is not None and kind is not Kind.PREPRINT)
+
+
+def is_published(metadata: Metadata) -> bool:
+    """Whether a source describes the published version (not the eprint).
+
+    Crossref / doi.org answers are published unless they say otherwise (posted-content is
+    mapped to PREPRINT by that client); DBLP CoRR entries and arXiv records are preprints,
+    except the venue derived from an arXiv ``journal_ref``.
+    """
+    return _published(metadata.provenance, metadata.get("kind"))
+
+
+def _published(prov: Provenance, kind: Any = None) -> bool:
+    if kind is not None:
+        return kind is not Kind.PREPRINT
+    if prov.source in ("crossref", "doi"):
+        return True
+    if prov.source == "dblp":
+        return not prov.ref.startswith("dblp:journals/corr/")
+    if prov.source == "arxiv":
+        return prov.ref.endswith(JOURNAL_REF_MARK)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# ranks: higher wins; equal keeps what is there
+
+
+def _rank(field: str, prov: Provenance, published: bool, record: Record, value: Any, current: Any) -> int:
+    src = prov.source
+    tagged = venue_tagged(record)
+    if src in _LIST_SOURCES:
+        if field in WHERE_FIELDS:
+            return 100 if tagged else 10
+        if field in ("doi", "arxiv", "arxiv_version", "url", "note"):
+            return 100
+        return 10  # title: any service spelling beats the list's
+    if field == "note":
+        return -1
+    if field in ("title", "author"):
+        if record_published(record):
+            rank = {"crossref": 60, "doi": 55, "dblp": 50 if published else 30, "arxiv": 40}.get(src, 0)
+            if field == "title" and src == "arxiv" and normalise(str(value)) != normalise(str(current or "")):
+                rank = 5  # an eprint's (working) title never replaces a published one's words
+            return rank
+        return {"arxiv": 60, "dblp": 40 if published else 50, "crossref": 45, "doi": 45}.get(src, 0)
+    if field in WHERE_FIELDS:
+        if published:
+            return {"crossref": 60, "doi": 55, "dblp": 50, "arxiv": 40}.get(src, 0)
+        if field == "year" and src == "arxiv" and not record_published(record):
+            return 20  # a preprint's year is its arXiv year, over the list's "arxiv'24"
+        return 5  # preprint data only fills gaps
+    if field == "doi":
+        return {"crossref": 60, "doi": 55, "dblp": 50 if published else 5, "arxiv": 40}.get(src, 0)
+    if field in ("arxiv", "arxiv_version", "primary_class", "journal_ref"):
+        return {"arxiv": 60, "dblp": 20}.get(src, 10)
+    if field == "dblp_key":
+        return 50 if published else 40
+    if field == "url":
+        return {"crossref": 30, "doi": 30, "dblp": 25, "arxiv": 20}.get(src, 10)
+    return 10
+
+
+# ---------------------------------------------------------------------------------------------
+# comparing values
+
+
+def _pages(text: str) -> str:
+    return re.sub(r"\s*[-\u2010-\u2015]+\s*", "-", text.strip())
+
+
+def _differs(field: str, a: Any, b: Any) -> bool:
+    """Whether two values of a field disagree in fact, not in form."""
+    if field == "title":
+        return normalise(str(a)) != normalise(str(b))
+    if field == "doi":
+        return str(a).lower() != str(b).lower()
+    if field == "pages":
+        return _pages(str(a)) != _pages(str(b))
+    if field in ("volume", "issue", "year", "month"):
+        return str(a).strip().lstrip("0") != str(b).strip().lstrip("0")
+    if field == "kind":
+        return a != b and Kind.PREPRINT not in (a, b)
+    return a != b
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Kind):
+        return value.value
+    if isinstance(value, list):
+        return f"{len(value)} names"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# applying
+
+
+def apply(record: Record, metadata: Metadata) -> list[str]:
+    """Merge ``metadata`` into ``record`` by the module's policy; return the new conflicts.
+
+    The conflicts are also appended to ``record.conflicts`` (each text once, however often
+    the same metadata is applied).
+    """
+    conflicts: list[str] = []
+    published = is_published(metadata)
+    was_published = record_published(record)
+    values = dict(metadata.values)
+    prov = metadata.provenance
+    if prov.source in ("dblp", "crossref", "doi") and published:
+        _add_venue_table_fields(values, prov)
+    for field in _ORDER:
+        if field not in values:
+            continue
+        value = values[field]
+        if value is None or value == "" or value == []:
+            continue
+        if field == "doi" and str(value).lower().startswith(_DATACITE_ARXIV):
+            continue
+        if field == "title":
+            value = _restore_colons(str(value), record.get("title"))
+        text = _merge_field(record, field, value, prov, published)
+        if text:
+            conflicts.append(text)
+    if prov.source == "arxiv" and values.get("journal_ref") and not venue_tagged(record):
+        promoted = _journal_ref_metadata(metadata)
+        if promoted is not None:
+            conflicts.extend(apply(record, promoted))
+    if record_published(record) and not was_published and not venue_tagged(record):
+        _drop_placeholders(record)
+    new = [c for c in conflicts if c not in record.conflicts]
+    record.conflicts.extend(dict.fromkeys(new))
+    return new
+
+
+def _merge_field(record: Record, field: str, value: Any, prov: Provenance, published: bool) -> str:
+    current: Sourced | None = record.fields.get(field)
+    new_rank = _rank(field, prov, published, record, value, current.value if current else None)
+    if new_rank < 0:
+        return ""
+    if current is None:
+        record.set(field, value, prov)
+        return ""
+    same_source = current.provenance.source == prov.source and current.provenance.ref == prov.ref
+    old_rank = _rank(
+        field, current.provenance, _published(current.provenance), record, current.value, current.value
+    )
+    if current.value == value:
+        if same_source or new_rank > old_rank:
+            record.set(field, value, prov)  # credit the most authoritative source that says so
+        return ""
+    if field == "title" and not same_source and _spacing_variants(str(current.value), str(value)):
+        if len(normalise(str(value)).split()) > len(normalise(str(current.value)).split()):
+            record.set(field, value, prov)
+        return ""
+    replace = same_source or new_rank > old_rank
+    if replace:
+        record.set(field, value, prov)
+    if same_source:
+        return ""
+    if field == "author" and isinstance(value, list) and isinstance(current.value, list):
+        if len(value) != len(current.value):
+            kept = prov.source if replace else current.provenance.source
+            return (
+                f"author: {current.provenance.source} has {len(current.value)} names vs "
+                f"{prov.source} {len(value)} (kept {kept})"
+            )
+        return ""
+    if field not in CONFLICT_FIELDS or not _differs(field, current.value, value):
+        return ""
+    if field in WHERE_FIELDS and not published and record_published(record):
+        return ""  # an eprint's year or kind is expected to differ from the venue's
+    kept = prov.source if replace else current.provenance.source
+    old, new = f"{current.provenance.source}={_show(current.value)}", f"{prov.source}={_show(value)}"
+    return f"{field}: {old} vs {new} (kept {kept})"
+
+
+def _spacing_variants(a: str, b: str) -> bool:
+    """Titles that differ only where a space is missing (``onBillion-Scale``): a typo, not news."""
+    na, nb = normalise(a), normalise(b)
+    return na != nb and na.replace(" ", "") == nb.replace(" ", "")
+
+
+def _restore_colons(title: str, current: Any) -> str:
+    """DBLP's 2020-era `` - `` for ``:`` back to ``:``, when the current title has the colons."""
+    if not isinstance(current, str) or " - " not in title or ":" in title or ":" not in current:
+        return title
+    candidate = title.replace(" - ", ": ")
+    if current.count(":") == title.count(" - ") and normalise(candidate) == normalise(current):
+        return candidate
+    return title
+
+
+def _drop_placeholders(record: Record) -> None:
+    """A promoted preprint was not published in "arXiv": drop the list's placeholder venue."""
+    for field in _PLACEHOLDER_FIELDS:
+        sourced = record.fields.get(field)
+        if sourced is not None and sourced.provenance.source in _LIST_SOURCES:
+            del record.fields[field]
+
+
+# ---------------------------------------------------------------------------------------------
+# the venue table's help
+
+
+def _venues_module():  # type: ignore[no-untyped-def]
+    try:
+        from .. import venues
+    except ImportError:  # pragma: no cover - the table is part of the package
+        return None
+    return venues
+
+
+def _add_venue_table_fields(values: dict[str, Any], prov: Provenance) -> None:
+    """A published DBLP/Crossref hit names its venue briefly (``OSDI``); the venue table knows
+    the full container title and publisher. Added only where the source left them empty."""
+    venues = _venues_module()
+    short = values.get("container_short")
+    if venues is None or not short or values.get("container_title"):
+        return
+    names = [short, *values.get("_venues", ())]
+    venue = next((v for v in (venues.lookup(str(n)) for n in names) if v is not None), None)
+    if venue is None or venue.kind is Kind.PREPRINT or venue.workshop:
+        return
+    year = values.get("year")
+    values["container_title"] = venue.container_title(year)
+    values["container_short"] = venue.acronym
+    if venue.publisher and not values.get("publisher"):
+        values["publisher"] = venue.publisher
+    values.setdefault("kind", venue.kind)
+
+
+_YEAR = re.compile(r"(?<![\d\-\u2013])((?:19|20)\d{2})(?![\d\-\u2013])")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&+\-]*")
+
+
+def venue_from_journal_ref(text: str) -> tuple[Any, int] | None:
+    """The (Venue, year) an arXiv journal_ref names, when it names exactly one of each.
+
+    Free text such as ``Accepted at the ICML 2024 workshop`` is not a publication in ICML, so
+    any mention of a workshop (or several venues, or several years) gives None.
+    """
+    venues = _venues_module()
+    if venues is None or not text or re.search(r"workshop", text, re.IGNORECASE):
+        return None
+    years = {int(y) for y in _YEAR.findall(text)}
+    if len(years) != 1:
+        return None
+    tokens = _TOKEN.findall(text)
+    found: dict[str, Any] = {}
+    for i, token in enumerate(tokens):
+        for name in (token, " ".join(tokens[i : i + 2])):
+            if len(name) < 3 and not name.isupper():
+                continue
+            venue = venues.lookup(name)
+            if venue is not None and venue.kind is not Kind.PREPRINT and not venue.workshop:
+                found[venue.acronym] = venue
+    if len(found) != 1:
+        return None
+    return next(iter(found.values())), years.pop()
+
+
+def _journal_ref_metadata(metadata: Metadata) -> Metadata | None:
+    named = venue_from_journal_ref(str(metadata.get("journal_ref") or ""))
+    if named is None:
+        return None
+    venue, year = named
+    prov = Provenance(
+        metadata.provenance.source, metadata.provenance.ref + JOURNAL_REF_MARK, metadata.provenance.fetched
+    )
+    values: dict[str, Any] = {
+        "kind": venue.kind,
+        "container_title": venue.container_title(year),
+        "year": year,
+    }
+    values["container_short"] = venue.acronym
+    if venue.publisher:
+        values["publisher"] = venue.publisher
+    return Metadata(prov, values)

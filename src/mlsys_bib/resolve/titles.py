@@ -1,0 +1,95 @@
+"""Title normalisation for matching: one function every resolver and the record builder share.
+
+Two titles are "the same paper" when their normalised forms are *equal*; there is no fuzzy
+score anywhere. That is deliberate: a wrong-paper match silently puts another paper's authors
+and pages under a list entry, which is worse than leaving the entry unresolved. So the
+normalisation folds only differences that are pure typography, never wording:
+
+* Unicode compatibility forms (NFKC: ligatures, full-width letters, non-breaking spaces);
+* case (``casefold``, so ``ß`` and ``ss`` agree);
+* accents (``Schölkopf`` vs ``Scholkopf``: services disagree on whether to keep them);
+* HTML entities and tags (DBLP's ``&apos;``, Crossref's ``<i>``), LaTeX braces, accent
+  commands and math dollars (arXiv titles are raw LaTeX);
+* punctuation: DBLP's older answers write ``Gandiva - Introspective ...`` where the paper
+  has ``Gandiva: Introspective ...``, and end every title with ``.``; dashes, quotes,
+  colons and the like all fold to one space, so ``Fault-Tolerance`` and ``Fault Tolerance``
+  agree but ``FaultTolerance`` does not (joining words could merge different titles);
+* apostrophes are dropped rather than spaced (``Where's`` = ``Wheres``), and ``&`` is the
+  word ``and``.
+
+Digits, letters and word order are kept exactly, so ``GPT-2`` and ``GPT-3`` stay different,
+as do ``Pollux`` and ``Pollux 2``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["normalise", "same_title", "display_title"]
+
+_TAGS = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>")
+_APOSTROPHES = re.compile(r"[\u0027\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _latex_converter():  # type: ignore[no-untyped-def]
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text")
+
+
+def _delatex(text: str) -> str:
+    """LaTeX to Unicode text (``$\\mu$`` -> ``μ``, ``\\"{o}`` -> ``ö``), so an arXiv title in
+    LaTeX and a Crossref title in Unicode normalise alike; unparsable input keeps its text."""
+    try:
+        return str(_latex_converter().latex_to_text(text))
+    except Exception:  # pylatexenc is lenient, but a hostile title must never stop a run
+        return text
+
+
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def normalise(title: str) -> str:
+    """The matching form of ``title``: lower-case ASCII-ish words separated by single spaces.
+
+    ``normalise("Gandiva - Introspective Cluster Scheduling for Deep Learning.")`` and
+    ``normalise("Gandiva: Introspective Cluster Scheduling for Deep Learning")`` are both
+    ``"gandiva introspective cluster scheduling for deep learning"``.
+    """
+    if not title:
+        return ""
+    text = html.unescape(html.unescape(title))  # DBLP sometimes double-escapes (&amp;apos;)
+    text = _TAGS.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    if "\\" in text:
+        text = _delatex(text)
+    text = text.replace("{", "").replace("}", "").replace("$", "")
+    text = _fold_accents(text).casefold()
+    text = _APOSTROPHES.sub("", text)
+    text = text.replace("&", " and ")
+    text = _NON_WORD.sub(" ", text)
+    return " ".join(text.split())
+
+
+def same_title(a: str, b: str) -> bool:
+    """Whether two titles name the same paper by :func:`normalise` equality (empty never matches)."""
+    na, nb = normalise(a), normalise(b)
+    return bool(na) and na == nb
+
+
+def display_title(title: str) -> str:
+    """A service title made presentable without changing its words: entities decoded,
+    whitespace collapsed, DBLP's closing ``.`` removed (``...`` and ``?`` are kept)."""
+    text = html.unescape(title or "")
+    text = " ".join(text.split())
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return text
