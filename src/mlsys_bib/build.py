@@ -175,7 +175,11 @@ def build(
         from .resolve import resolve_records
 
         resolve_report = resolve_records(recordset.records, settings)
-        report["resolve"] = resolve_report.to_dict()
+        resolved = resolve_report.to_dict()
+        # Request counts differ between a cold and a warm run of the same data; the report must
+        # not, so they go to the console (and `mlsys-bib resolve`), not into report.json.
+        resolved.pop("requests", None)
+        report["resolve"] = resolved
     report["verdicts"] = dict(sorted(Counter(r.verdict.value for r in recordset.records).items()))
     files, refs_report = write_exports(recordset.records, out, styles=styles, ascii=ascii, refs=refs)
     report["refs"] = _refs_summary(refs_report)

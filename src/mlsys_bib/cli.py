@@ -225,8 +225,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 2
     print(f"{rep['records']} records: " + ", ".join(f"{k} {v}" for k, v in rep.get("verdicts", {}).items()))
     resolve = rep.get("resolve") or {}
-    for row in resolve.get("problems", []):
-        print(f"  {row.get('verdict')}: {row.get('key')}: {row.get('detail')}")
+    for verdict in ("failed", "ambiguous", "partial", "not_found"):
+        for row in resolve.get(verdict, []):
+            detail = row.get("detail") or row.get("reason") or ""
+            print(f"  {verdict.replace('_', ' ')}: {row.get('key')}: {detail}")
     return 0
 
 

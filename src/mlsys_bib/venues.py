@@ -45,6 +45,7 @@ _KEYS: dict[str, type] = {
     "dblp_toc_from": int,
     "dblp_toc_until": int,
     "volume_offset": int,
+    "dblp_toc_size": int,
 }
 _PLACEHOLDERS = frozenset({"year", "volume"})
 
@@ -73,6 +74,7 @@ class Venue:
     dblp_toc_from: int | None = None
     dblp_toc_until: int | None = None
     volume_offset: int | None = None
+    dblp_toc_size: int = 0  # papers in one year's TOC, roughly: large TOCs cost several pages
 
     def label(self, year: int | None = None) -> str:
         """The short form used in citations: ``OSDI '22``, ``ES-FoMo @ ICML '24``, ``arXiv``."""
@@ -223,6 +225,7 @@ def _build(text: str, source: str) -> _Table:
             dblp_toc_from=row.get("dblp_toc_from"),
             dblp_toc_until=row.get("dblp_toc_until"),
             volume_offset=row.get("volume_offset"),
+            dblp_toc_size=row.get("dblp_toc_size", 0),
         )
         for row in checked
     ]

@@ -45,6 +45,7 @@ __all__ = ["ResolveReport", "resolve_records", "plan_lookups"]
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 _ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp"}
 _DATACITE_ARXIV = "10.48550/"
+DBLP_PAGE = 1000  # hits per DBLP page (the API's maximum ``h``)
 SKIPPED = "skipped"  # a lookup that could not be made (offline / service excluded), not a failure
 
 
@@ -174,7 +175,30 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
             plan.nothing[record.key] = "under review: no identifier and no venue to confirm a title match"
         else:
             plan.nothing[record.key] = "no identifier and no venue-year tag to confirm a title match"
+    _prefer_searches_over_large_tocs(plan, {r.key: r for r in records})
     return plan
+
+
+def _prefer_searches_over_large_tocs(plan: Plan, by_key: dict[str, Record]) -> None:
+    """A NeurIPS TOC is ~5 pages of 1000 hits: for two papers, two title searches are cheaper.
+
+    ``dblp_toc_size`` in the venue table says how large a venue's yearly TOC is; a venue-year
+    keeps its TOC query only when it has at least as many papers to match as the TOC has pages.
+    Matching stays as strict (title, year and venue must agree) either way.
+    """
+    from .dblp import title_query
+
+    groups: dict[str, list[str]] = {}
+    for key, toc in plan.toc.items():
+        groups.setdefault(toc, []).append(key)
+    for keys in groups.values():
+        venue, _name = _venue(by_key[keys[0]])
+        size = getattr(venue, "dblp_toc_size", 0) or 0
+        pages = -(-size // DBLP_PAGE) if size else 1
+        if len(keys) < pages:
+            for key in keys:
+                del plan.toc[key]
+                plan.dblp_search[key] = title_query(by_key[key].items[0].title)
 
 
 # ---------------------------------------------------------------------------------------------
