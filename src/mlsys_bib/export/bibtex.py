@@ -1,0 +1,276 @@
+"""BibTeX (classic .bst + natbib) and biblatex exports.
+
+Field choices follow what the real clients do with them (shared/tools/validate_exports.sh header,
+shared/notes/zotero-import.md, and biber's data model):
+
+* ``month = jul`` as a bare macro: the only form bibtex, biber and pandoc all read silently.
+* arXiv: classic BibTeX gets arXiv's own ``eprint`` + ``archivePrefix`` + ``primaryClass`` (biber
+  maps them, natbib styles print them) and, for preprints, ``howpublished`` so that ``plain.bst``
+  prints something; biblatex gets ``eprinttype = {arxiv}`` + ``eprintclass``, which Zotero keeps.
+  Published papers keep their eprint.
+* Fields biber's data model rejects for an entry type are left out (``publisher`` on ``@article``
+  and ``@misc``, ``pages`` on ``@misc``): ``biber --validate-datamodel`` warns about each.
+* Values are built here, already delimited, and handed to bibtexparser's writer verbatim (an empty
+  unparse stack), so bibtexparser never re-quotes or re-escapes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+
+import bibtexparser
+from bibtexparser.model import Entry, Field, ImplicitComment
+from bibtexparser.writer import BibtexFormat
+
+from ..fsutil import atomic_write
+from ..model import Kind, Record
+from .latex import (
+    braces_balanced,
+    clean_text,
+    escape_latex,
+    latex_container,
+    latex_protected_text,
+    latex_title,
+    latex_verbatim,
+    was_truncated,
+)
+from .names import bibtex_names
+
+log = logging.getLogger(__name__)
+
+MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+# Characters a BibTeX key cannot hold without breaking the entry (bibtex, biber and pandoc agree
+# on letters, digits and -_:./+ ; anything else is a bug in the key step, not something to fix
+# silently here, because the key is what users cite).
+_KEY_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+/\-]*$")
+
+_DASHES = "\\-\u2010-\u2015"  # hyphen-minus, hyphen .. horizontal bar (en and em dash included)
+_PAGE_RANGE = re.compile(rf"^\s*([^\s{_DASHES}]+)\s*(?:-{{1,3}}|[\u2010-\u2015])\s*([^\s{_DASHES}]+)\s*$")
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+HEADER = (
+    "% {name} -- the ML systems papers list as a bibliography, written by mlsys_bib.\n"
+    "% Generated file: edit the list or the resolver, not this file. Encoding: {encoding}."
+)
+
+
+def check_key(key: str) -> str:
+    """``key`` if it is a safe BibTeX key; ValueError otherwise (it would corrupt the file)."""
+    if not isinstance(key, str) or not _KEY_OK.match(key):
+        raise ValueError(f"unusable citation key {key!r}: BibTeX keys must match {_KEY_OK.pattern}")
+    return key
+
+
+def _braced(value: str) -> str:
+    return "{" + value + "}"
+
+
+def normalize_pages(pages: object) -> str:
+    """``123-130``, ``123--130``, ``123–130`` -> ``123--130``; single pages/article numbers kept."""
+    text = clean_text(pages, 100)
+    match = _PAGE_RANGE.match(text)
+    return f"{match.group(1)}--{match.group(2)}" if match else text
+
+
+def bare_doi(doi: object) -> str:
+    """The DOI without ``https://doi.org/`` or ``doi:`` (records should already hold it bare)."""
+    return _DOI_PREFIX.sub("", clean_text(doi, 500))
+
+
+def keywords_value(record: Record) -> str:
+    """The record's section labels, comma-separated; commas inside a label become `` /``.
+
+    ``keywords`` is a comma-separated list for biblatex and Zotero (which turns each into a tag),
+    so "1.1.4 Specific workloads (GNN, DLRM)" is written as "... (GNN / DLRM)".
+    """
+    labels = []
+    for section in record.sections:
+        label = re.sub(r"\s*[,;]\s*", " / ", clean_text(section.label, 300))
+        if label and label not in labels:
+            labels.append(label)
+    return ", ".join(labels)
+
+
+def as_int(value: object) -> int | None:
+    """``value`` as an int (years, months arrive as int or str), None when it is not one."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def container_name(record: Record) -> str:
+    """Journal/proceedings name: the resolved title, else the event, short name or list tag."""
+    for name in ("container_title", "event_title", "container_short"):
+        text = clean_text(record.get(name))
+        if text:
+            return text
+    tag = record.tag
+    if tag is not None and tag.venue and not tag.is_preprint:
+        return clean_text(f"{tag.venue} {tag.year}" if tag.year else tag.venue)
+    return ""
+
+
+def record_kind(record: Record) -> Kind:
+    """The record's Kind; a missing or unknown kind is treated as a preprint (the weakest claim)."""
+    kind = record.get("kind")
+    if isinstance(kind, Kind):
+        return kind
+    try:
+        return Kind(kind)
+    except ValueError:
+        return Kind.PREPRINT
+
+
+class _Fields:
+    """An ordered list of (name, delimited value); empty values are skipped."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, name: str, value: str, *, bare: bool = False) -> None:
+        if not value:
+            return
+        delimited = value if bare else _braced(value)
+        if not braces_balanced(delimited):  # a bug in this module, never data: stop loudly
+            raise AssertionError(f"{self.key}: unbalanced braces in {name}: {delimited[:200]!r}")
+        self.items.append((name, delimited))
+
+    def text(self, name: str, value: object, *, ascii: bool) -> None:
+        self.add(name, escape_latex(clean_text(value), ascii=ascii))
+
+
+def _entry_type(kind: Kind | None, has_container: bool) -> str:
+    if kind == Kind.PROCEEDINGS:
+        return "inproceedings" if has_container else "misc"
+    if kind == Kind.JOURNAL:
+        return "article" if has_container else "misc"
+    if kind == Kind.CHAPTER:
+        return "incollection" if has_container else "misc"
+    if kind == Kind.REPORT:
+        return "techreport"
+    return "misc"
+
+
+def bibtex_fields(
+    record: Record, *, biblatex: bool = False, ascii: bool = False
+) -> tuple[str, list[tuple[str, str]]]:
+    """``(entry type, [(field, delimited value), ...])`` for one record.
+
+    Kinds map to ``@inproceedings`` / ``@article`` / ``@misc`` (preprints) / ``@incollection`` /
+    ``@techreport``; a paper whose venue name is unknown falls back to ``@misc`` rather than
+    writing an empty ``booktitle`` or ``journal``.
+    """
+    key = check_key(record.key)
+    kind = record_kind(record)
+    container = container_name(record) if kind != Kind.PREPRINT else ""
+    etype = _entry_type(kind, bool(container))
+    f = _Fields(key)
+
+    title = record.title
+    if was_truncated(title):
+        log.warning("%s: title longer than the export limit, truncated", key)
+    f.add("author", bibtex_names(record.get("author"), ascii=ascii))
+    f.add("title", latex_title(clean_text(title), ascii=ascii))
+
+    publisher = clean_text(record.get("publisher"))
+    arxiv = latex_verbatim(record.get("arxiv") or "")
+    primary = latex_verbatim(record.get("primary_class") or "") if arxiv else ""
+
+    if etype in ("inproceedings", "incollection"):
+        f.add("booktitle", latex_container(container, ascii=ascii))
+        if biblatex and etype == "inproceedings":
+            f.text("eventtitle", record.get("event_title"), ascii=ascii)
+        f.add("publisher", latex_protected_text(publisher, ascii=ascii))
+        f.text("volume", record.get("volume"), ascii=ascii)  # NeurIPS, PMLR, LNCS volumes
+        f.text("number", record.get("issue"), ascii=ascii)
+    elif etype == "article":
+        f.add("journaltitle" if biblatex else "journal", latex_container(container, ascii=ascii))
+        if biblatex:
+            short = clean_text(record.get("container_short"))
+            if short and short != container:
+                f.add("shortjournal", latex_container(short, ascii=ascii))
+        f.text("volume", record.get("volume"), ascii=ascii)
+        f.text("number", record.get("issue"), ascii=ascii)
+    elif etype == "techreport":
+        f.add("institution", latex_protected_text(publisher, ascii=ascii))
+        f.text("number", record.get("issue"), ascii=ascii)
+    else:  # misc: preprints, and papers whose venue is unknown
+        if not biblatex:
+            if arxiv:
+                f.add("howpublished", escape_latex(f"arXiv preprint arXiv:{arxiv}"))
+            else:
+                f.text("howpublished", record.get("container_title"), ascii=ascii)
+        else:
+            f.text("howpublished", record.get("container_title") if not arxiv else "", ascii=ascii)
+
+    year, month = as_int(record.get("year")), as_int(record.get("month"))
+    month = month if month is not None and 1 <= month <= 12 else None
+    if biblatex:
+        if year is not None and 0 < year < 10000:
+            f.add("date", f"{year:04d}-{month:02d}" if month else f"{year:04d}")
+    else:
+        if year is not None:
+            f.add("year", str(year))
+        if month:
+            f.add("month", MONTH_MACROS[month - 1], bare=True)
+
+    if etype != "misc":
+        f.add("pages", escape_latex(normalize_pages(record.get("pages")), ascii=ascii))
+    f.add("doi", latex_verbatim(bare_doi(record.get("doi"))))
+    f.add("url", latex_verbatim(record.get("url") or ""))
+    if arxiv:
+        f.add("eprint", arxiv)
+        if biblatex:
+            f.add("eprinttype", "arxiv")
+            f.add("eprintclass", primary)
+        else:
+            f.add("archivePrefix", "arXiv")
+            f.add("primaryClass", primary)
+    f.text("note", record.get("note"), ascii=ascii)
+    f.add("keywords", escape_latex(keywords_value(record), ascii=ascii))
+    return etype, f.items
+
+
+def bibtex_entry(record: Record, *, biblatex: bool = False, ascii: bool = False) -> Entry:
+    """The bibtexparser v2 Entry of one record (values already delimited)."""
+    etype, items = bibtex_fields(record, biblatex=biblatex, ascii=ascii)
+    return Entry(etype, record.key, [Field(name, value) for name, value in items])
+
+
+def bibtex_text(records: Sequence[Record], *, biblatex: bool = False, ascii: bool = False) -> str:
+    """The whole .bib file: a header comment, then one entry per record in record order.
+
+    Deterministic: the same records give byte-identical text (no dates, no set iteration).
+    Duplicate keys raise ValueError -- a .bib with two entries of one key is silently wrong in
+    every client (bibtex keeps the first, biber the first, pandoc the last).
+    """
+    library = bibtexparser.Library()
+    name = "mlsys-biblatex.bib" if biblatex else "mlsys.bib"
+    encoding = "ASCII with LaTeX accents" if ascii else "UTF-8"
+    library.add(ImplicitComment(HEADER.format(name=name, encoding=encoding)))
+    seen: set[str] = set()
+    for record in records:
+        if record.key in seen:
+            raise ValueError(f"duplicate citation key {record.key!r}")
+        seen.add(record.key)
+        library.add(bibtex_entry(record, biblatex=biblatex, ascii=ascii))
+    fmt = BibtexFormat()
+    fmt.indent = "  "
+    fmt.value_column = "auto"
+    fmt.block_separator = "\n"
+    fmt.trailing_comma = False
+    return bibtexparser.write_string(library, unparse_stack=[], bibtex_format=fmt)
+
+
+def write_bibtex(
+    records: Sequence[Record], path: str | os.PathLike[str], *, biblatex: bool = False, ascii: bool = False
+) -> None:
+    """Write :func:`bibtex_text` to ``path`` atomically (readers never see half a file)."""
+    atomic_write(path, bibtex_text(records, biblatex=biblatex, ascii=ascii))

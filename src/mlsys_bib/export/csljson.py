@@ -1,0 +1,148 @@
+"""CSL-JSON export, shaped for Zotero's importer and valid against the official CSL schema.
+
+Choices driven by what Zotero keeps (shared/notes/zotero-import.md):
+
+* every item has one of Zotero's types (``paper-conference``, ``article-journal``, ``article``,
+  ``chapter``, ``report``) -- one unknown type makes Zotero reject the whole file;
+* dates are ``{"date-parts": [[y, m]]}`` objects (a string date is silently dropped);
+* preprints carry ``"number": "arXiv:ID"`` and ``"publisher": "arXiv"`` (Zotero: archive ID and
+  repository);
+* the citation key goes to ``id``, ``citation-key`` (newer Zotero translators) and
+  ``"note": "Citation Key: KEY"`` (kept by all of them, Better BibTeX's convention);
+* name particles go inside ``family`` (see names.py); ``keyword`` and ``container-title-short`` are
+  written for other clients although Zotero drops them.
+
+Titles are plain text; the words BibTeX would brace are wrapped in ``<span class="nocase">``,
+the only markup this exporter adds. Data that looks like markup stays literal text here: CSL
+processors escape it when they render HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..fsutil import atomic_write
+from ..model import Kind, Record
+from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages, record_kind
+from .latex import clean_text, split_protected
+from .names import csl_names
+
+CSL_TYPES: dict[Kind, str] = {
+    Kind.PROCEEDINGS: "paper-conference",
+    Kind.JOURNAL: "article-journal",
+    Kind.PREPRINT: "article",
+    Kind.CHAPTER: "chapter",
+    Kind.REPORT: "report",
+}
+
+NOCASE_OPEN = '<span class="nocase">'
+NOCASE_CLOSE = "</span>"
+
+
+def csl_title(text: str) -> str:
+    """A title with its protected words wrapped in ``<span class="nocase">``."""
+    pieces = split_protected(text)
+    return "".join(NOCASE_OPEN + piece + NOCASE_CLOSE if protect else piece for piece, protect, _ in pieces)
+
+
+def csl_page(pages: object) -> str:
+    """A page range with a hyphen (``123-130``); CSL processors apply the style's range format."""
+    return normalize_pages(pages).replace("--", "-")
+
+
+def csl_item(record: Record) -> dict[str, Any]:
+    """One record as a CSL-JSON item (a plain dict, keys in a fixed, readable order)."""
+    kind = record_kind(record)
+    key = record.key
+    item: dict[str, Any] = {"id": key, "citation-key": key, "type": CSL_TYPES[kind]}
+
+    def put(name: str, value: object, limit: int | None = None) -> None:
+        text = clean_text(value) if limit is None else clean_text(value, limit)
+        if text:
+            item[name] = text
+
+    title = clean_text(record.title)
+    if title:
+        item["title"] = csl_title(title)
+    authors = csl_names(record.get("author"))
+    if authors:
+        item["author"] = authors
+
+    arxiv = clean_text(record.get("arxiv"), 100)
+    if kind == Kind.PREPRINT:
+        # A preprint has a repository, not a container: "container-title": "arXiv" makes APA print
+        # "In arXiv. arXiv." The repository goes to publisher (Zotero: repository).
+        if arxiv:  # Zotero: repository "arXiv", archive ID "arXiv:ID"
+            item["publisher"] = "arXiv"
+            item["number"] = f"arXiv:{arxiv}"
+        else:
+            put("publisher", record.get("publisher") or record.get("container_title"))
+        item["genre"] = "Preprint"
+    else:
+        put("container-title", container_name(record))
+        short = clean_text(record.get("container_short"))
+        if short and short != item.get("container-title"):
+            item["container-title-short"] = short
+        if kind == Kind.PROCEEDINGS:
+            put("event-title", record.get("event_title"))
+        put("publisher", record.get("publisher"))
+        if kind == Kind.REPORT:
+            put("number", record.get("issue"))
+        else:
+            put("volume", record.get("volume"), 100)
+            put("issue", record.get("issue"), 100)
+
+    year, month = as_int(record.get("year")), as_int(record.get("month"))
+    if year is not None:
+        parts = [year, month] if month is not None and 1 <= month <= 12 else [year]
+        item["issued"] = {"date-parts": [parts]}
+    page = csl_page(record.get("pages"))
+    if page:
+        item["page"] = page
+    doi = bare_doi(record.get("doi"))
+    if doi:
+        item["DOI"] = doi
+    put("URL", record.get("url"))
+
+    keywords = keywords_value(record)
+    if keywords:
+        item["keyword"] = keywords
+    note = [f"Citation Key: {key}"]
+    if arxiv and kind != Kind.PREPRINT:
+        note.append(f"arXiv: {arxiv}")  # a published paper keeps its eprint (Zotero: Extra)
+    extra = clean_text(record.get("note"))
+    if extra:
+        # Labelled so that neither citeproc-js's note-field hack nor Zotero's Extra parser reads
+        # a note such as "type: book" or "DOI: ..." as a field that overrides the real ones.
+        note.append(f"mlsys_bib note: {extra}")
+    item["note"] = "\n".join(note)
+    return item
+
+
+def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
+    seen: set[str] = set()
+    items = []
+    for record in records:
+        if record.key in seen:
+            raise ValueError(f"duplicate citation key {record.key!r}")
+        seen.add(record.key)
+        items.append(csl_item(record))
+    return items
+
+
+def csl_json_text(records: Sequence[Record]) -> str:
+    """The CSL-JSON file: a list in record order, indent 2, UTF-8 kept, trailing newline.
+
+    Keys are not sorted: each item's fields come in csl_item's fixed order, so the output is
+    deterministic and reads naturally (id, type, title, author, ...).
+    """
+    return json.dumps(csl_items(records), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_csl_json(records: Sequence[Record], path: str | os.PathLike[str]) -> None:
+    """Write :func:`csl_json_text` to ``path`` atomically."""
+    atomic_write(path, csl_json_text(records))

