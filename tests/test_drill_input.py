@@ -298,11 +298,6 @@ def test_check_on_a_list_with_known_errors(tmp_path):
     assert "2 items" in out
 
 
-@pytest.mark.xfail(
-    reason="parse/markdown.py _Walker._paper reports 'a tag but no title' with bullet.source (the raw, "
-    "multi-line bullet) instead of the whitespace-joined text; `check` then prints one error over several lines",
-    strict=True,
-)
 def test_check_messages_are_one_line_each(tmp_path):
     """An error for a multi-line bullet must still be one line on stderr (it names one line)."""
     path = tmp_path / "multiline.md"
@@ -381,10 +376,6 @@ CORRUPTIONS = {
     "newer-schema": _newer_schema,
     "damaged-pages": _damaged_pages,
 }
-CACHE_ERROR_BUG = (
-    "cli.main catches only OSError/ValueError, but resolve.cache.CacheError derives from Exception: "
-    "a corrupt or foreign cache ends in a traceback (exit 1) instead of a one-line error (exit 2)"
-)
 
 
 def _offline_resolve(tmp_path: Path, cache_path: Path) -> tuple[int, str, str]:
@@ -413,7 +404,6 @@ def test_corrupt_cache_is_refused_by_the_cache_class_with_a_clear_error(tmp_path
 
 
 @pytest.mark.parametrize("name", list(CORRUPTIONS))
-@pytest.mark.xfail(reason=CACHE_ERROR_BUG, strict=True, raises=Exception)
 def test_corrupt_cache_is_a_one_line_error_from_the_cli(tmp_path, name):
     path = tmp_path / "cache.sqlite"
     CORRUPTIONS[name](path)

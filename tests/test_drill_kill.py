@@ -95,11 +95,6 @@ def test_ctrl_c_takes_effect_promptly(drill):
     )
 
 
-@pytest.mark.xfail(
-    reason="fsutil.atomic_write leaves its temporary '.NAME.XXXX.tmp' behind when killed, and nothing "
-    "removes it later: half-written files accumulate in exports/ (and get committed with it)",
-    strict=True,
-)
 def test_a_rerun_removes_temporaries_left_by_a_killed_write(drill):
     trial = drill.kill_trial(6, "export-write", "fresh", k=1)
     assert trial.temporaries_after_kill
@@ -119,11 +114,6 @@ def test_report_json_of_a_warm_rerun_equals_the_cold_build(drill):
     assert not tree_diff(drill.ref_tree, export_tree(out))
 
 
-@pytest.mark.xfail(
-    reason="fsutil.atomic_write creates the file with tempfile.mkstemp (mode 0600) and renames it: every "
-    "export is readable by its owner only, whatever the umask (a web server or a second user cannot read it)",
-    strict=True,
-)
 def test_exports_get_the_usual_file_mode(drill):
     umask = os.umask(0)
     os.umask(umask)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import SERVICES, Settings
+from .resolve.cache import CacheError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -248,8 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; the cache and the exports are intact (rerun to continue)")
         return 130
-    except (OSError, ValueError) as exc:
-        _err(str(exc))
+    except (OSError, ValueError, CacheError) as exc:
+        _err(" ".join(str(exc).split()))
         return 2
 
 

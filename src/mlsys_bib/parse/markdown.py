@@ -290,7 +290,7 @@ class _Walker:
         title = _clean_title(title_raw)
         if not title:
             self.result.reports.append(
-                LineReport(bullet.line, bullet.source, "unparsed", "a tag but no title")
+                LineReport(bullet.line, " ".join(bullet.source.split()), "unparsed", "a tag but no title")
             )
             return
         tag = parse_tag(tags[0])
