@@ -291,7 +291,7 @@ def test_citeproc_exception_is_recorded_and_entry_still_listed(tmp_path, monkeyp
     ]
     real = refs._render_section
 
-    def broken_render(style, section_records):
+    def broken_render(style, section_records, *rest):
         original = style.render_bibliography
 
         def render(items):
@@ -301,7 +301,7 @@ def test_citeproc_exception_is_recorded_and_entry_still_listed(tmp_path, monkeyp
 
         style.render_bibliography = render
         try:
-            return real(style, section_records)
+            return real(style, section_records, *rest)
         finally:
             del style.render_bibliography
 

@@ -64,6 +64,30 @@ def load_list(
     return build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
 
 
+class RenderedEntries:
+    """The formatted-reference memo, kept in the metadata cache under its own namespace.
+
+    A warm rebuild then formats only what changed; citeproc-py dominates a cold one.
+    """
+
+    NAMESPACE = "rendered"
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found = self.cache.get_many(self.NAMESPACE, keys)
+        return {k: e.body.decode("utf-8") for k, e in found.items()}
+
+    def put_many(self, items: dict[str, str]) -> None:
+        from .resolve.cache import CacheEntry
+
+        self.cache.put_many(
+            CacheEntry(self.NAMESPACE, k, 200, "text/plain", v.encode("utf-8"), "", False)
+            for k, v in sorted(items.items())
+        )
+
+
 @dataclass
 class BuildResult:
     recordset: RecordSet
@@ -122,6 +146,7 @@ def write_exports(
     styles: Sequence[str] = DEFAULT_STYLES,
     ascii: bool = False,
     refs: bool = True,
+    memo: Any = None,
 ) -> tuple[list[Path], Any]:
     from .export.bibtex import write_bibtex
     from .export.csljson import write_csl_json
@@ -135,7 +160,7 @@ def write_exports(
     if refs and styles:
         from .export.refs import write_refs
 
-        refs_report = write_refs(records, out_dir, styles=styles)
+        refs_report = write_refs(records, out_dir, styles=styles, memo=memo)
     return files, refs_report
 
 
@@ -181,7 +206,20 @@ def build(
         resolved.pop("requests", None)
         report["resolve"] = resolved
     report["verdicts"] = dict(sorted(Counter(r.verdict.value for r in recordset.records).items()))
-    files, refs_report = write_exports(recordset.records, out, styles=styles, ascii=ascii, refs=refs)
+    memo = None
+    cache = None
+    if resolve and refs:
+        from .resolve.cache import Cache
+
+        cache = Cache(settings.cache_path)
+        memo = RenderedEntries(cache)
+    try:
+        files, refs_report = write_exports(
+            recordset.records, out, styles=styles, ascii=ascii, refs=refs, memo=memo
+        )
+    finally:
+        if cache is not None:
+            cache.close()
     report["refs"] = _refs_summary(refs_report)
     report_path = out / "report.json"
     atomic_write(report_path, json.dumps(report, indent=1, ensure_ascii=False, sort_keys=False) + "\n")

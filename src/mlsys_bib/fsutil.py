@@ -34,6 +34,11 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(OSError):
             stale.unlink()
+    try:
+        if path.stat().st_size == len(payload) and path.read_bytes() == payload:
+            return  # unchanged: no rewrite, no fsync, no mtime churn for make/latexmk
+    except OSError:
+        pass
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp creates 0600; an export is an ordinary file, readable as the umask allows.

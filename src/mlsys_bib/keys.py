@@ -112,10 +112,15 @@ def assign_keys(
     keys: list[str | None] = [None] * len(papers)
     taken: set[str] = set()
     for i, paper in enumerate(papers):
-        key = lock.find(paper[0])
-        if key and key not in taken:
-            keys[i] = key
-            taken.add(key)
+        # Any identity may carry the key (a title edited since, a DOI added); one shared with an
+        # earlier paper (a copy-pasted link) may point at that paper's key, so take the first
+        # locked key that is still free.
+        for identity in paper[0]:
+            key = lock.entries.get(identity)
+            if key and key not in taken:
+                keys[i] = key
+                taken.add(key)
+                break
     # Keys in the lock but not in this list stay reserved so a re-added paper gets its old key
     # back and no new paper steals it.
     taken |= set(lock.entries.values())

@@ -238,7 +238,17 @@ def needs_protection(word: str) -> bool:
     return word in protected_words()
 
 
-def protected_spans(text: str) -> list[tuple[int, int]]:
+def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Memoised :func:`_protected_spans`: each title is asked about by every export format."""
+    return _protected_spans_cached(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _protected_spans_cached(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_protected_spans(text))
+
+
+def _protected_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every word of the title ``text`` whose case must survive sentence-casing.
 
     Besides :func:`needs_protection`, a single capitalised word before a colon is a system name

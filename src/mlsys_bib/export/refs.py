@@ -19,13 +19,16 @@ entry is reported as a failure instead.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import html
+import json
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from ..fsutil import atomic_write
@@ -242,6 +245,8 @@ def entry_links(record: Record) -> list[Link]:
 # A printed link ends at the end, at a space or tag, or at punctuation followed by either.
 _LINK_END = r"(?=$|[\s<*]|[.,;:)\]]+(?:$|[\s<*]))"
 _LINK_START = r"(?<![\w/.%:-])"
+_LINK_START_RE = re.compile(_LINK_START)
+_LINK_END_RE = re.compile(_LINK_END)
 
 
 def linkify(text: str, links: list[Link], escape, anchor) -> tuple[str, list[Link]]:  # type: ignore[no-untyped-def]
@@ -260,17 +265,28 @@ def linkify(text: str, links: list[Link], escape, anchor) -> tuple[str, list[Lin
                 owner[shown] = link
     if not owner:
         return text, list(links)
-    alternatives = "|".join(re.escape(c) for c in sorted(owner, key=len, reverse=True))
-    pattern = re.compile(_LINK_START + "(" + alternatives + ")" + _LINK_END)
+    # Every bounded occurrence of every candidate, then leftmost-first, longest-first, never
+    # overlapping: what one regex alternation would find, without compiling a regex per entry.
+    found: list[tuple[int, int, str]] = []
+    for shown in owner:
+        pos = text.find(shown)
+        while pos >= 0:
+            end = pos + len(shown)
+            if _LINK_START_RE.match(text, pos) and _LINK_END_RE.match(text, end):
+                found.append((pos, -len(shown), shown))
+            pos = text.find(shown, pos + 1)
     used: set[str] = set()
-
-    def repl(match: re.Match[str]) -> str:
-        link = owner[match.group(1)]
+    parts: list[str] = []
+    last = 0
+    for start, negative_length, shown in sorted(found):
+        if start < last:
+            continue
+        link = owner[shown]
         used.add(link.url)
-        return anchor(link, match.group(1))
-
-    out = pattern.sub(repl, text)
-    return out, [link for link in links if link.url not in used]
+        parts += [text[last:start], anchor(link, shown)]
+        last = start - negative_length
+    parts.append(text[last:])
+    return "".join(parts), [link for link in links if link.url not in used]
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -342,14 +358,14 @@ def _strip_sentinels(value: Any) -> Any:
     return value
 
 
-def citeproc_item(record: Record, ident: str) -> dict[str, Any]:
+def citeproc_item(record: Record, ident: str, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """The CSL item citeproc-py gets: the exported one, adapted to citeproc-py's CSL 1.0.1.
 
     ``id`` is an internal one (citeproc-py lower-cases ids, so two keys differing in case would
     collide); ``event-title`` is given as ``event``; ``number`` is case-protected because
     citeproc-py capitalises "arXiv:..." to "ArXiv:..." where APA says capitalize-first.
     """
-    item = {k: v for k, v in csl_item(record).items() if k not in _DROP_FOR_CITEPROC}
+    item = {k: v for k, v in (base or csl_item(record)).items() if k not in _DROP_FOR_CITEPROC}
     item["id"] = ident
     if "event-title" in item:
         item["event"] = item.pop("event-title")
@@ -396,32 +412,67 @@ def style_title(style: Any) -> str:
     return clean_text(title.text if title is not None else "", 200)
 
 
-def _render_section(style: Any, records: Sequence[Record]) -> list[tuple[_Entry, str]]:
-    """Render ``records`` (one section, list order) with ``style``; (entry, error or "") each."""
-    from citeproc import Citation, CitationItem, CitationStylesBibliography
-    from citeproc.source.json import CiteProcJSON
+class RenderMemo(Protocol):
+    """Where rendered entries are remembered between builds (the build uses the SQLite cache).
 
+    citeproc-py needs ~4 ms an entry; a rebuild in which nothing changed must not pay that for
+    every entry of every style again. Keys cover everything the rendering depends on.
+    """
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    def put_many(self, items: dict[str, str]) -> None: ...
+
+
+def style_fingerprint(name: str) -> str:
+    """A hash of the style file and the citeproc-py version: part of every memo key."""
+    from importlib.metadata import version
+
+    path = STYLES.get(name) or _bundled_style(name)
+    digest = hashlib.sha256(Path(path).read_bytes())
+    digest.update(f"\0citeproc-py {version('citeproc-py')}\0{_MEMO_FORMAT}".encode())
+    return digest.hexdigest()
+
+
+_MEMO_FORMAT = "refs-memo-1"
+
+
+def _memo_keys(fingerprint: str, items: list[dict[str, Any]]) -> list[str]:
+    """One key per entry, covering the style, the entry and its whole section.
+
+    An entry's text can depend on its neighbours (its number in IEEE, a year suffix "2024a" in
+    APA), so any change in a section renders that section afresh.
+    """
+    bodies = [json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for item in items]
+    section = hashlib.sha256("\n".join(bodies).encode()).hexdigest()
+    return [hashlib.sha256(f"{fingerprint}\0{section}\0{body}".encode()).hexdigest() for body in bodies]
+
+
+def _render_section(
+    style: Any,
+    records: Sequence[Record],
+    memo: RenderMemo | None = None,
+    fingerprint: str = "",
+    bases: dict[str, dict[str, Any]] | None = None,
+) -> list[tuple[_Entry, str]]:
+    """Render ``records`` (one section, list order) with ``style``; (entry, error or "") each."""
     idents = [f"r{i}" for i in range(len(records))]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # unknown variables are dropped above; the rest is noise
-        source = CiteProcJSON([citeproc_item(r, i) for r, i in zip(records, idents, strict=True)])
-    bibliography = CitationStylesBibliography(style, source, SentinelFormatter)
-    for ident in idents:
-        bibliography.register(Citation([CitationItem(ident)]))
-    by_ident = {item.key: item for item in bibliography.items}
+    bases = bases if bases is not None else {}
+    items = [citeproc_item(r, i, bases.get(r.key)) for r, i in zip(records, idents, strict=True)]
+    keys = _memo_keys(fingerprint, items) if memo is not None else []
+    remembered = memo.get_many(keys) if memo is not None else {}
+    by_ident: dict[str, Any] | None = None
+    fresh: dict[str, str] = {}
     out: list[tuple[_Entry, str]] = []
-    for record, ident in zip(records, idents, strict=True):
+    for n, (record, ident) in enumerate(zip(records, idents, strict=True)):
         error = ""
-        text = ""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rendered = style.render_bibliography([by_ident[ident]])
-            text = str(rendered[0]) if rendered and rendered[0] is not None else ""
-            if not to_plain(text).strip():
-                error = "citeproc-py rendered an empty entry"
-        except Exception as exc:  # citeproc-py raises anything from KeyError to TypeError
-            error = f"{type(exc).__name__}: {exc}"
+        text = remembered.get(keys[n]) if memo is not None else None
+        if text is None:
+            if by_ident is None:
+                by_ident = _register(style, items)
+            text, error = _citeproc_render(style, by_ident[ident])
+            if not error and memo is not None:
+                fresh[keys[n]] = text
         if error:
             out.append((_Entry(record.key, _fallback(record), entry_links(record), False), error))
             continue
@@ -439,7 +490,37 @@ def _render_section(style: Any, records: Sequence[Record]) -> list[tuple[_Entry,
             else:
                 repaired.append(TITLE_TWICE)
         out.append((_Entry(record.key, text, entry_links(record), True, repaired), error))
+    if fresh and memo is not None:
+        memo.put_many(fresh)
     return out
+
+
+def _register(style: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """citeproc-py's bibliography items for one section (registration order = numbering)."""
+    from citeproc import Citation, CitationItem, CitationStylesBibliography
+    from citeproc.source.json import CiteProcJSON
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unknown variables are dropped above; the rest is noise
+        source = CiteProcJSON(copy.deepcopy(items))
+    bibliography = CitationStylesBibliography(style, source, SentinelFormatter)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    return {entry.key: entry for entry in bibliography.items}
+
+
+def _citeproc_render(style: Any, entry: Any) -> tuple[str, str]:
+    """(text with sentinels, error or "") for one registered entry."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rendered = style.render_bibliography([entry])
+        text = str(rendered[0]) if rendered and rendered[0] is not None else ""
+    except Exception as exc:  # citeproc-py raises anything from KeyError to TypeError
+        return "", f"{type(exc).__name__}: {exc}"
+    if not to_plain(text).strip():
+        return text, "citeproc-py rendered an empty entry"
+    return text, ""
 
 
 # citeproc-py joins an empty group with its delimiter: ACM prints "2025. . Retrieved from" for a
@@ -625,6 +706,7 @@ def write_refs(
     *,
     styles: Sequence[str] = ("apa", "ieee", "acm"),
     sections: Sequence[Section] | None = None,
+    memo: RenderMemo | None = None,
 ) -> RefsReport:
     """Write ``out_dir/refs/<style>/<section-slug>.{md,html,txt}`` and ``index.{md,html}``.
 
@@ -637,9 +719,11 @@ def write_refs(
     order = _section_order(records, sections)
     slugs = _slugs(order)
     members = _section_members(records, order)
+    bases = {r.key: csl_item(r) for r in records}  # once per record, not per section and style
 
     for style_name in styles:
         style = _load_style(style_name)
+        fingerprint = style_fingerprint(style_name) if memo is not None else ""
         label = style_title(style) or style_name
         style_dir = Path(out_dir) / "refs" / style_name
         written: set[Path] = set()
@@ -647,7 +731,7 @@ def write_refs(
         rows: list[tuple[str, str, int]] = []
         total = 0
         for section in order:
-            rendered = _render_section(style, members[section])
+            rendered = _render_section(style, members[section], memo, fingerprint, bases)
             for entry, error in rendered:
                 for what in entry.repaired:
                     counts = report.repaired.setdefault(style_name, {})

@@ -36,6 +36,7 @@ from .cache import Cache, CacheEntry, now_iso
 from .http import HttpClient, ServiceError
 from .markup import clean_text
 from .outcome import Outcome
+from .titles import share_words
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,14 @@ SEARCH_RESULTS_PER_TITLE = 20
 #: Keep search URLs well under common 2 kB proxy limits.
 SEARCH_MAX_QUERY_CHARS = 900
 CONTENT_TYPE = "application/atom+xml"
+#: Deepest element nesting accepted in a feed (see :func:`_load`).
+MAX_DEPTH = 64
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV_NS = ("http://arxiv.org/schemas/atom", "https://arxiv.org/schemas/atom")
 OPENSEARCH_NS = ("http://a9.com/-/spec/opensearch/1.1/", "https://a9.com/-/spec/opensearch/1.1/")
+
+NO_TITLE_MATCH = "no arXiv paper has this exact title"
 
 _ABS = re.compile(r"arxiv\.org/abs/(?P<id>.+?)/?$", re.IGNORECASE)
 _ERROR_ID = re.compile(r"arxiv\.org/api/errors", re.IGNORECASE)
@@ -148,17 +153,34 @@ def _text(elem: Element | None) -> str:
     return clean_text("".join(elem.itertext())) if elem is not None else ""
 
 
+def _too_deep(root: Element, limit: int) -> bool:
+    """Whether any element lies more than ``limit`` levels below ``root`` (no recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        elem, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in elem)
+    return False
+
+
 def _load(data: bytes) -> Element:
     if not data or not data.strip():
         raise FeedError("empty response body (expected an Atom feed)")
     try:
         # No DTD at all: arXiv feeds never carry one, and a DTD is how entity bombs and
         # external-entity reads get in.
-        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise FeedError(f"unsafe XML rejected ({type(exc).__name__}: {exc})") from None
     except ParseError as exc:
         raise FeedError(f"malformed or truncated XML ({exc})") from None
+    # Parsing is iterative, but serialising an entry for the cache (ElementTree.tostring)
+    # recurses once per level: 200 000 nested <b> in a title would raise RecursionError out
+    # of the client. Real feeds are 4 levels deep (feed/entry/author/arxiv:affiliation).
+    if _too_deep(root, MAX_DEPTH):
+        raise FeedError(f"XML nested deeper than {MAX_DEPTH} levels rejected")
+    return root
 
 
 def _entry_id(entry: Element) -> str:
@@ -264,6 +286,14 @@ def _entry_bytes(entry: Element) -> bytes:
     return tostring(entry, encoding="utf-8")
 
 
+_OLD_STYLE_CLASS = re.compile(r"^([a-z-]+)\.[a-z-]+/", re.IGNORECASE)
+
+
+def _match_key(value: str) -> str:
+    """An arXiv id as answers spell it: ``math.GT/0309136`` is answered as ``math/0309136``."""
+    return _OLD_STYLE_CLASS.sub(r"\1/", value).lower()
+
+
 def _row(namespace: str, key: str, status: int, body: bytes, fetched: str) -> CacheEntry:
     """A cache row; an empty body is a negative (definitive miss) entry."""
     return CacheEntry(namespace, key, status, CONTENT_TYPE, body, fetched, not body)
@@ -328,7 +358,9 @@ class ArxivClient:
         if not self.cache.is_usable(entry, self.settings):
             return None
         if entry.negative:
-            return Outcome.not_found(f"arXiv has no paper {entry.key} (cached)", from_cache=True)
+            # Same words as the fresh answer: "from cache" is Outcome.from_cache, never part of
+            # the detail, so a warm rerun's report equals the cold build's.
+            return Outcome.not_found(f"arXiv has no paper {entry.key}", from_cache=True)
         try:
             metas, _ = parse_feed(entry.body, entry.fetched_at)
         except FeedError:
@@ -353,12 +385,30 @@ class ArxivClient:
             return {v: Outcome.failed(f"arXiv: HTTP {response.status}, {exc}") for v in batch}
         if errors or response.status >= 400:
             return self._isolate(batch, errors, response.status)
-        by_id = {meta.get("arxiv"): (meta, elem) for meta, elem in found}
+        asked = {_match_key(v): v for v in batch}
+        by_id: dict[str, tuple[Metadata, Element]] = {}
+        foreign: list[str] = []
+        for meta, elem in found:
+            value = asked.get(_match_key(str(meta.get("arxiv") or "")))
+            if value is None:
+                foreign.append(str(meta.get("arxiv")))
+            else:
+                by_id.setdefault(value, (meta, elem))
+        if foreign:
+            log.warning("arXiv answered id_list=%s with entries not asked for: %s", ",".join(batch), foreign)
         results: dict[str, Outcome] = {}
         entries: list[CacheEntry] = []
         for value in batch:
             hit = by_id.get(value)
-            if hit is None:
+            if hit is None and foreign:
+                # Unknown IDs are simply left out of an answer; but one that holds entries for IDs
+                # not asked for is a wrong answer, and an ID missing from it proves nothing: a
+                # failure (retried next run), not a "not found" cached for negative_ttl_days.
+                others = ", ".join(sorted(set(foreign))[:5])
+                results[value] = Outcome.failed(
+                    f"arXiv: answer holds entries for IDs not asked for ({others}) and none for {value}"
+                )
+            elif hit is None:
                 results[value] = Outcome.not_found(f"arXiv has no paper {value}")
                 entries.append(_row(NAMESPACE, value, response.status, b"", fetched))
             else:
@@ -436,7 +486,7 @@ class ArxivClient:
         if entry is None or not self.cache.is_usable(entry, self.settings):
             return None
         if entry.negative:
-            return Outcome.not_found("no arXiv paper has this exact title (cached)", from_cache=True)
+            return Outcome.not_found(NO_TITLE_MATCH, from_cache=True)
         try:
             metas, _ = parse_feed(entry.body, entry.fetched_at)
         except FeedError:
@@ -447,7 +497,7 @@ class ArxivClient:
     def _judge(metas: list[Metadata], *, from_cache: bool = False) -> Outcome:
         distinct = {m.get("arxiv"): m for m in metas}
         if not distinct:
-            return Outcome.not_found("no arXiv paper has this exact title", from_cache=from_cache)
+            return Outcome.not_found(NO_TITLE_MATCH, from_cache=from_cache)
         if len(distinct) > 1:
             ids = ", ".join(sorted(distinct))
             return Outcome.ambiguous(list(distinct.values()), f"several arXiv papers have this title: {ids}",
@@ -475,6 +525,17 @@ class ArxivClient:
                     results.update(self._search_batch([key]))
                 return results
             return {batch[0]: Outcome.failed(f"arXiv search error: {message}")}
+        titles = [str(meta.get("title") or "") for meta, _ in found]
+        if titles and not any(share_words(title, key) for title in titles for key in batch):
+            # A title search normally answers with papers whose titles contain the phrase
+            # (a miss is then "no exact match among them", or no entry at all). Entries none of
+            # which shares a single telling word with any title asked for answer another
+            # question: a failure (retried next run), not a miss cached for negative_ttl_days.
+            shown = "; ".join(repr(title[:60]) for title in titles[:2])
+            return {
+                k: Outcome.failed(f"arXiv search: answer is about other titles ({shown}), not this one")
+                for k in batch
+            }
         saturated = len(found) >= max_results
         matches: dict[str, list[tuple[Metadata, Element]]] = {k: [] for k in batch}
         for meta, elem in found:

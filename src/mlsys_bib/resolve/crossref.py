@@ -28,7 +28,7 @@ from ..config import Settings
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Person, Provenance
 from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, Response, ServiceError
+from .http import HttpClient, Response, ServiceError, loads_json
 from .markup import clean_text, to_plain
 from .outcome import Outcome
 
@@ -200,6 +200,18 @@ def _norm(doi: str) -> str:
     return parsed.value if parsed else doi.strip().lower()
 
 
+def _doi_mismatch(work: dict, doi: str) -> str:
+    """The DOI ``work`` is about when it is not ``doi`` (``"no DOI"`` when it names none), else "".
+
+    Crossref always names the DOI of a work; an answer about another DOI (a wrong answer from
+    a proxy or a mixed-up backend) must be rejected, not attached to the record asking.
+    """
+    named = str(work.get("DOI") or "").strip()
+    if not named:
+        return "no DOI"
+    return "" if _norm(named) == _norm(doi) else named
+
+
 def _message(response: Response) -> Any:
     data = response.json()
     if not isinstance(data, dict) or "message" not in data:
@@ -212,9 +224,9 @@ def _message(response: Response) -> Any:
 def _validation_message(response: Response) -> str:
     """The text of a 400 ``validation-failure`` body (its ``message`` is a list of problems)."""
     try:
-        data = json.loads(response.content.decode("utf-8", errors="replace"))
-    except ValueError:
-        return response.text[:200].strip() or f"HTTP {response.status}"
+        data = loads_json(response.content)
+    except ServiceError:
+        return " ".join(response.text[:200].split()) or f"HTTP {response.status}"
     messages = data.get("message") if isinstance(data, dict) else None
     if isinstance(messages, list):
         parts = [str(m.get("message") or m) if isinstance(m, dict) else str(m) for m in messages]
@@ -278,10 +290,10 @@ class CrossrefClient:
 
     def _decode_cached(self, entry: CacheEntry) -> Outcome | None:
         try:
-            work = json.loads(entry.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        if not isinstance(work, dict):
+            work = loads_json(entry.body)
+        except ServiceError:
+            return None  # unreadable row: fetch again
+        if not isinstance(work, dict) or _doi_mismatch(work, entry.key):
             return None
         return Outcome.found(work_to_metadata(work, entry.fetched_at), from_cache=True)
 
@@ -323,10 +335,17 @@ class CrossrefClient:
         except ServiceError as exc:
             return {d: Outcome.failed(str(exc)) for d in batch}, []
         fetched = now_iso()
+        # Only items for DOIs of this batch are used: an item about a DOI nobody asked for (a
+        # wrong answer) is dropped, and the DOI it displaced is asked alone below.
         by_doi: dict[str, dict] = {}
+        asked = set(batch)
         for item in items:
             if isinstance(item, dict) and item.get("DOI"):
-                by_doi.setdefault(_norm(str(item["DOI"])), item)
+                doi = _norm(str(item["DOI"]))
+                if doi in asked:
+                    by_doi.setdefault(doi, item)
+                else:
+                    log.warning("crossref: batch answer holds %s, which was not asked for; ignored", doi)
         found: dict[str, Outcome] = {}
         entries = []
         for doi in batch:
@@ -355,6 +374,12 @@ class CrossrefClient:
             work = _message(response)
             if not isinstance(work, dict):
                 raise ServiceError(SERVICE, response.url, "work is not an object")
+            mismatch = _doi_mismatch(work, doi)
+            if mismatch:
+                # Another paper's metadata must never be attached, nor cached as the answer
+                # for this DOI: a failure, so the next run asks again.
+                reason = f"answer is about another DOI ({mismatch}), not {doi}"
+                raise ServiceError(SERVICE, response.url, reason)
         except ServiceError as exc:
             return Outcome.failed(str(exc))
         fetched = now_iso()

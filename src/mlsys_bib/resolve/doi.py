@@ -24,7 +24,7 @@ from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Provenance
 from .cache import Cache, CacheEntry, now_iso
 from .crossref import common_fields
-from .http import HttpClient, ServiceError
+from .http import HttpClient, ServiceError, loads_json
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,32 @@ def csl_to_metadata(csl: dict, fetched: str, doi: str = "") -> Metadata:
     return Metadata(Provenance(SERVICE, ref, fetched), values)
 
 
+_MISS_REASONS = {404: "DOI not found", 406: "no CSL-JSON offered", 410: "DOI withdrawn"}
+
+
+def _miss_reason(key: str, status: int, content_type: str) -> str:
+    """Why doi.org has no metadata for ``key``: the same text for a fresh and a cached answer."""
+    if status in _MISS_REASONS:
+        return f"doi.org: {_MISS_REASONS[status]} for {key} (HTTP {status})"
+    if "html" in content_type.lower():
+        return f"doi.org: {key} resolves to a web page, not CSL-JSON"
+    return f"doi.org: no metadata for {key} (HTTP {status})"
+
+
+def _doi_mismatch(csl: dict, key: str) -> str:
+    """The DOI a CSL item names (``DOI``, else a doi.org ``id``) when it is not ``key``, else "".
+
+    An item naming no DOI at all is taken as the answer for the DOI asked: DataCite items
+    always name it, and csl_to_metadata then falls back to the DOI asked for.
+    """
+    for field_name in ("DOI", "id"):
+        named = str(csl.get(field_name) or "").strip()
+        parsed = doi_ids.parse(named) if named else None
+        if parsed is not None:
+            return "" if parsed.value == key else parsed.value
+    return ""
+
+
 class DoiClient:
     """One DOI per request (doi.org has no batch interface), cache first."""
 
@@ -75,13 +101,15 @@ class DoiClient:
         entry = self.cache.get(NAMESPACE, key)
         if entry is not None and self.cache.is_usable(entry, self.settings):
             if entry.negative:
-                return Outcome.not_found(f"doi.org: no metadata for {key} (cached)", from_cache=True)
+                # The same words as when the answer came in: "from cache" is Outcome.from_cache,
+                # never part of the detail, so a warm rerun's report equals the cold build's.
+                return Outcome.not_found(_miss_reason(key, entry.status, entry.content_type), from_cache=True)
             try:
-                csl = json.loads(entry.body.decode("utf-8"))
-                if isinstance(csl, dict):
-                    return Outcome.found(csl_to_metadata(csl, entry.fetched_at, key), from_cache=True)
-            except (UnicodeDecodeError, ValueError):
-                pass  # unreadable row: fetch again
+                csl = loads_json(entry.body)
+            except ServiceError:
+                csl = None  # unreadable row: fetch again
+            if isinstance(csl, dict) and not _doi_mismatch(csl, key):
+                return Outcome.found(csl_to_metadata(csl, entry.fetched_at, key), from_cache=True)
         return self._fetch(key)
 
     def _fetch(self, key: str) -> Outcome:
@@ -94,17 +122,16 @@ class DoiClient:
         if response.status in (404, 406, 410):
             # 404: the DOI is not registered; 406/410: its agency offers no CSL for it. Both
             # are answers, not failures.
-            reason = {404: "DOI not found", 406: "no CSL-JSON offered", 410: "DOI withdrawn"}[response.status]
             ctype = response.content_type
             self.cache.put(CacheEntry(NAMESPACE, key, response.status, ctype, b"", fetched, True))
-            return Outcome.not_found(f"doi.org: {reason} for {key} (HTTP {response.status})")
+            return Outcome.not_found(_miss_reason(key, response.status, ctype))
         if response.status != 200:
             return Outcome.failed(f"doi.org: HTTP {response.status} for {key} [{response.url}]")
         ctype = response.content_type.lower()
         if "html" in ctype:
             # the agency redirected to a landing page instead of negotiating: no metadata
             self.cache.put(CacheEntry(NAMESPACE, key, 200, ctype, b"", fetched, True))
-            return Outcome.not_found(f"doi.org: {key} resolves to a web page, not CSL-JSON")
+            return Outcome.not_found(_miss_reason(key, 200, ctype))
         try:
             csl = response.json()
         except ServiceError as exc:
@@ -113,6 +140,12 @@ class DoiClient:
             csl = csl[0]
         if not isinstance(csl, dict):
             return Outcome.failed(f"doi.org: CSL-JSON for {key} is not an object")
+        mismatch = _doi_mismatch(csl, key)
+        if mismatch:
+            # Another paper's metadata: neither attached nor cached, so the next run asks again.
+            return Outcome.failed(
+                f"doi.org: CSL-JSON is about another DOI ({mismatch}), not {key} [{response.url}]"
+            )
         body = json.dumps(csl, ensure_ascii=False, sort_keys=True).encode("utf-8")
         self.cache.put(CacheEntry(NAMESPACE, key, 200, ACCEPT, body, fetched, False))
         return Outcome.found(csl_to_metadata(csl, fetched, key))

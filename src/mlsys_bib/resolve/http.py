@@ -50,6 +50,10 @@ BACKOFF_CAP = 60.0
 MAX_REDIRECTS = 10
 #: The whole body must arrive within this many ``timeout`` periods.
 BODY_DEADLINE_FACTOR = 4
+#: Deepest JSON nesting accepted. Real answers are under 12 levels deep (a DBLP hit's author
+#: text is 9); anything far deeper is hostile or broken, and code that walks or re-encodes it
+#: (json.dumps for the cache) recurses per level.
+MAX_JSON_DEPTH = 64
 
 
 _Params = Mapping[str, str] | Sequence[tuple[str, str]] | None
@@ -68,6 +72,12 @@ class ServiceError(Exception):
 
 class OfflineError(ServiceError):
     """Raised instead of any network access when ``Settings.offline`` is set."""
+
+
+class RunInterrupted(ServiceError):
+    """Raised instead of any new request once :meth:`HttpClient.interrupt` was called (Ctrl-C):
+    the worker threads of a resolve run then run through their remaining lookups in
+    milliseconds, as failures that are never cached, instead of fetching them all."""
 
 
 @dataclass
@@ -104,13 +114,49 @@ class Response:
         ctype = self.content_type.lower()
         if "html" in ctype:
             raise ServiceError(self.service, self.url, f"expected JSON, got {ctype} (HTTP {self.status})")
-        try:
-            return json.loads(self.content.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            snippet = self.content[:60].decode("utf-8", errors="replace")
-            raise ServiceError(
-                self.service, self.url, f"invalid JSON (HTTP {self.status}): {exc}; body starts {snippet!r}"
-            ) from None
+        return loads_json(self.content, self.service, self.url, self.status)
+
+
+def json_depth_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether decoded JSON nests deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def loads_json(content: bytes, service: str = "", url: str = "", status: int = 200) -> Any:
+    """Decode a JSON body, or raise :class:`ServiceError` with a one-line reason.
+
+    ``json.loads`` raises not only ValueError: deeply nested input (``[[[[...`` 200 000 deep)
+    raises RecursionError, which would escape every client and sink a whole resolve run, so
+    anything it raises becomes a failed lookup; input that parses but nests deeper than
+    :data:`MAX_JSON_DEPTH` is refused too (later code would recurse on it).
+    """
+    snippet = content[:60].decode("utf-8", errors="replace")
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except RecursionError:
+        reason = "nested too deeply to decode"
+    except (UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc)
+    except Exception as exc:  # any other decoder failure is a bad body too, not a crash
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        if not json_depth_exceeds(data):
+            return data
+        reason = f"nested deeper than {MAX_JSON_DEPTH} levels"
+    reason = " ".join(reason.split())[:200]
+    raise ServiceError(service, url, f"invalid JSON (HTTP {status}): {reason}; body starts {snippet!r}")
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -176,6 +222,7 @@ class HttpClient:
         self._announced: dict[str, float] = {}  # spacing announced by the service's headers
         self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self._stop = threading.Event()
         self.session = requests.Session()
         self.session.max_redirects = MAX_REDIRECTS
         adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
@@ -198,6 +245,7 @@ class HttpClient:
         """
         if self.settings.offline:
             raise OfflineError(service, url, "offline mode: no network access")
+        self._check_interrupted(service, url)
         down = self._down.get(service)
         if down:
             # One unreachable host must not cost every later request its own retries: a
@@ -205,6 +253,19 @@ class HttpClient:
             raise ServiceError(service, url, f"unreachable earlier in this run ({down})")
         with self._lock(service):
             return self._get_locked(service, url, params, headers)
+
+    def interrupt(self) -> None:
+        """Refuse every request from now on, and cut short any pacing or backoff wait.
+
+        Called on Ctrl-C by :func:`mlsys_bib.resolve.resolve_records`: its worker threads
+        cannot be killed, but each of their next requests then fails at once (a failure, so
+        nothing is cached), and only the requests already on the wire are waited for.
+        """
+        self._stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._stop.is_set()
 
     def close(self) -> None:
         self.session.close()
@@ -224,13 +285,24 @@ class HttpClient:
         with self._locks_guard:
             return self._locks[service]
 
+    def _check_interrupted(self, service: str, url: str) -> None:
+        if self._stop.is_set():
+            raise RunInterrupted(service, url, "interrupted: request not sent")
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds``; the real sleep is cut short by :meth:`interrupt`."""
+        if self._sleep is time.sleep:
+            self._stop.wait(seconds)
+        else:
+            self._sleep(seconds)
+
     def _pace(self, service: str) -> None:
         last = self._last.get(service)
         if last is None:
             return
         wait = last + self.spacing(service) - self._clock()
         if wait > 0:
-            self._sleep(wait)
+            self._wait(wait)
 
     def _get_locked(
         self, service: str, url: str, params: _Params, headers: Mapping[str, str] | None
@@ -240,6 +312,7 @@ class HttpClient:
         shown = _full_url(url, params)
         for attempt in range(attempts):
             self._pace(service)
+            self._check_interrupted(service, shown)
             self.requests_made[service] += 1
             retry_after: float | None = None
             try:
@@ -270,7 +343,7 @@ class HttpClient:
                 wait = retry_after if retry_after is not None else min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
                 log.info("%s: %s; retry %d in %.1f s", service, last_error, attempt + 1, wait)
                 if wait > 0:
-                    self._sleep(wait)
+                    self._wait(wait)
                     self._last[service] = self._clock()
         if last_error.startswith("connection error"):
             self._down[service] = last_error

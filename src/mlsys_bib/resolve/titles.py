@@ -28,7 +28,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise", "same_title", "display_title"]
+__all__ = ["normalise", "same_title", "display_title", "title_words", "share_words"]
 
 _TAGS = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>")
 _APOSTROPHES = re.compile(r"[\u0027\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032]")
@@ -93,3 +93,31 @@ def display_title(title: str) -> str:
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1].rstrip()
     return text
+
+
+#: Words that say nothing about which paper a title names; two titles sharing only these share
+#: nothing (``A Completely Different Paper`` and ``Orca: A Distributed Serving System``).
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
+    "in", "into", "is", "it", "its", "of", "on", "or", "over", "our", "than", "that", "the",
+    "their", "this", "to", "toward", "towards", "under", "using", "via", "we", "what", "when",
+    "where", "which", "while", "why", "with", "without", "you", "your",
+})  # fmt: skip
+
+
+def title_words(title: str) -> frozenset[str]:
+    """The telling words of a title (normalised, stop words and single letters left out);
+    all its words when it has no other."""
+    words = normalise(title).split()
+    telling = frozenset(w for w in words if len(w) > 1 and w not in _STOPWORDS)
+    return telling or frozenset(words)
+
+
+def share_words(a: str, b: str) -> bool:
+    """Whether two titles (or a title and a title query) have a telling word in common.
+
+    Not a match test (matching is equality, above): it tells an answer *about* the question,
+    which may still be a miss, from an answer about something else entirely (a wrong answer),
+    which must not be taken, let alone cached, as "no such paper".
+    """
+    return bool(title_words(a) & title_words(b))
