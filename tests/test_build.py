@@ -66,8 +66,18 @@ def test_building_twice_is_byte_identical_and_keys_are_locked(seed_build, tmp_pa
 
 
 def test_cli_build_offline_says_so(tmp_path, capsys):
-    code = main(["-q", "build", "--offline", "--no-refs", "--out", str(tmp_path / "ex"),
-                 "--cache", str(tmp_path / "c.sqlite")])
+    code = main(
+        [
+            "-q",
+            "build",
+            "--offline",
+            "--no-refs",
+            "--out",
+            str(tmp_path / "ex"),
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "offline: built from cache and list data; 874 records not fully resolved" in out

@@ -122,7 +122,7 @@ def test_fault_run_loses_nothing_and_the_next_run_retries_only_failures(tmp_path
     with server() as fs:
         log = log_lookups(fs)
         records2, report2 = resolve(fs, cache, retries=0)
-    for key in log.keys():
+    for key in log:
         assert truth.keys_of(key) & unresolved, f"{key} was asked again, but none of its records failed"
     assert snapshots(records2) == ref
     assert {r.key: r.verdict for r in records2} == ref_verdicts
@@ -133,12 +133,6 @@ def test_fault_run_loses_nothing_and_the_next_run_retries_only_failures(tmp_path
     assert not report3.requests
 
 
-@pytest.mark.xfail(
-    reason="resolve/__init__.py _Run.merge_dblp: a record that has an identifier and a TOC (plan.toc_extra) "
-    "whose TOC request failed is not logged, so it ends 'resolved' although the DBLP data a fault-free "
-    "run attaches (dblp_key, pages, ...) is missing",
-    strict=True,
-)
 def test_failed_extra_toc_makes_the_verdict_partial(tmp_path):
     text = (
         "# L\n\n## 1. S\n"
@@ -175,11 +169,6 @@ def test_wrong_id_answers_everywhere_do_not_crash_and_keep_list_data(tmp_path, r
         assert not list_data_kept(record, list_only[record.key])
 
 
-@pytest.mark.xfail(
-    reason="wrong-ID answers attach another paper's metadata: crossref.py CrossrefClient._fetch_one and "
-    "doi.py DoiClient._fetch do not check that the answer's DOI is the DOI asked for",
-    strict=True,
-)
 def test_wrong_id_answers_everywhere_attach_no_metadata(tmp_path, reference):
     truth, _, _ = reference
     with server(fault_rate=1.0, seed=0, fault_kinds=("wrong_id",)) as fs:
@@ -188,11 +177,6 @@ def test_wrong_id_answers_everywhere_attach_no_metadata(tmp_path, reference):
     assert not wrong, json.dumps(wrong, indent=1)[:2000]
 
 
-@pytest.mark.xfail(
-    reason="a wrong-ID answer is cached as a definitive miss (arXiv id_list and title search: negative "
-    "entries; DBLP search: a positive entry with the wrong hits), so the next run does not retry it",
-    strict=True,
-)
 def test_wrong_id_answers_are_retried_by_the_next_run(tmp_path, reference):
     _, _, ref = reference
     cache = tmp_path / "cache.sqlite"
@@ -243,7 +227,6 @@ def _dblp_body(title: str, key: str) -> bytes:
     return json.dumps({"result": {"status": {"@code": "200"}, "hits": {"@total": "1", "hit": [{"info": info}]}}}).encode()
 
 
-@pytest.mark.xfail(reason="crossref.py CrossrefClient._fetch_one accepts a work whose DOI is not the one asked for", strict=True)
 def test_crossref_single_work_for_another_doi_is_not_accepted(tmp_path):
     def handler(req: Request) -> Reply:
         if req.path == "/works":  # the batch leaves the DOI out, so it is asked alone
@@ -255,7 +238,6 @@ def test_crossref_single_work_for_another_doi_is_not_accepted(tmp_path):
     assert outcome.status != FOUND or outcome.value.get("doi") == ASKED_DOI, outcome
 
 
-@pytest.mark.xfail(reason="doi.py DoiClient._fetch accepts CSL-JSON whose DOI is not the one asked for", strict=True)
 def test_doi_org_csl_for_another_doi_is_not_accepted(tmp_path):
     csl = dict(OTHER_WORK, title="A Completely Different Paper")
 
@@ -266,11 +248,6 @@ def test_doi_org_csl_for_another_doi_is_not_accepted(tmp_path):
     assert outcome.status != FOUND or outcome.value.get("doi") == ASKED_DOI, outcome
 
 
-@pytest.mark.xfail(
-    reason="arxiv.py ArxivClient._fetch_batch: an answer holding only entries for IDs not asked for is "
-    "read as 'unknown ID' and cached as a negative entry (not retried for negative_ttl_days)",
-    strict=True,
-)
 def test_arxiv_answer_about_another_id_is_not_cached_as_a_miss(tmp_path):
     def handler(req: Request) -> Reply:
         return Reply(200, _foreign_entry_feed(), "application/atom+xml")
@@ -281,11 +258,6 @@ def test_arxiv_answer_about_another_id_is_not_cached_as_a_miss(tmp_path):
     assert outcomes["2401.00001"].status == "failed" and rows == 0, (outcomes, rows)
 
 
-@pytest.mark.xfail(
-    reason="arxiv.py ArxivClient._search_batch: an answer whose entries all have other titles is cached "
-    "as a negative 'no arXiv paper has this exact title'",
-    strict=True,
-)
 def test_arxiv_search_answer_about_other_titles_is_not_cached_as_a_miss(tmp_path):
     def handler(req: Request) -> Reply:
         return Reply(200, _foreign_entry_feed(), "application/atom+xml")
@@ -296,11 +268,6 @@ def test_arxiv_search_answer_about_other_titles_is_not_cached_as_a_miss(tmp_path
     assert list(outcomes.values())[0].status == "failed" and rows == 0, (outcomes, rows)
 
 
-@pytest.mark.xfail(
-    reason="dblp.py DblpClient.search/_store caches any answer: hits that share no word with the query "
-    "(a wrong answer) are stored as a positive entry, and the record stays 'not found' for good",
-    strict=True,
-)
 def test_dblp_search_answer_about_another_paper_is_not_cached(tmp_path):
     def handler(req: Request) -> Reply:
         return Reply(200, _dblp_body("Completely Unrelated Work", "conf/osdi/Intruder22"))
@@ -309,11 +276,6 @@ def test_dblp_search_answer_about_another_paper_is_not_cached(tmp_path):
     assert outcome.status == "failed" and rows == 0, (outcome, rows)
 
 
-@pytest.mark.xfail(
-    reason="dblp.py DblpClient.toc caches any answer: a TOC answer none of whose papers is in the TOC's "
-    "stream (db/conf/osdi/... -> conf/osdi/...) is stored as a positive entry for good",
-    strict=True,
-)
 def test_dblp_toc_answer_from_another_venue_is_not_cached(tmp_path):
     def handler(req: Request) -> Reply:
         return Reply(200, _dblp_body("Some NSDI Paper", "conf/nsdi/Other23"))
