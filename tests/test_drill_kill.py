@@ -78,12 +78,6 @@ def test_ctrl_c_during_a_request_exits_130_with_one_line(drill):
     assert trial.stderr_lines == 1 and trial.stderr.startswith("mlsys-bib: interrupted"), trial.stderr
 
 
-@pytest.mark.xfail(
-    reason="resolve/__init__.py resolve_records: on KeyboardInterrupt the `with ThreadPoolExecutor` block "
-    "waits for the worker threads, which go on fetching every remaining lookup; Ctrl-C takes effect only "
-    "when the resolve phase is over (minutes against the real services' 1-3 s spacing)",
-    strict=True,
-)
 def test_ctrl_c_takes_effect_promptly(drill):
     trial = drill.sigint_trial(5, "fresh", at_request=3)
     assert trial.returncode == 130
@@ -101,12 +95,6 @@ def test_a_rerun_removes_temporaries_left_by_a_killed_write(drill):
     assert not trial.temporaries_after_rerun, trial.temporaries_after_rerun
 
 
-@pytest.mark.xfail(
-    reason="verdict reasons carry ' (cached)' (arxiv.py/crossref.py/doi.py/dblp.py not-found details), so "
-    "report.json of a warm rerun differs from the cold build's (build.py already drops request counts "
-    "from report.json for exactly this reason)",
-    strict=True,
-)
 def test_report_json_of_a_warm_rerun_equals_the_cold_build(drill):
     out = drill.work / "warm-rerun" / "exports"
     code, _, err, _ = drill.run(out, drill.ref_cache)

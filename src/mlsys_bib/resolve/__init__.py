@@ -329,7 +329,10 @@ class _Run:
                 continue
             record = self.by_key[key]
             if toc.status != FOUND:
-                if not extra:
+                if not extra or (toc.status == FAILED and self.asks("dblp")):
+                    # An extra TOC that was asked for and failed is a lookup this record
+                    # lost: a fault-free run attaches its DBLP data (dblp_key, pages), so the
+                    # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
             found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
@@ -457,8 +460,9 @@ def resolve_records(
     total += len(set(plan.dblp_search.values()))
     bar = _progress_bar(total, settings.progress if progress is None else progress)
     run = _Run(records, settings, client, cache, bar)
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="resolve")
     try:
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="resolve") as pool:
+        try:
             arxiv_future = pool.submit(run.fetch_arxiv, plan)
             crossref_future = pool.submit(run.fetch_crossref, plan.dois.values())
             dblp_future = pool.submit(run.fetch_dblp, plan)
@@ -480,6 +484,18 @@ def resolve_records(
             round2 = pool.submit(run.fetch_crossref, [d for d in second.values() if d not in by_doi])
             by_doi = {**by_doi, **round2.result()}
             tocs, searches = dblp_future.result()
+        except BaseException:
+            # Ctrl-C (or a worker's error): `with ThreadPoolExecutor` would wait here for the
+            # workers to fetch every remaining lookup. Instead no new request is sent (each
+            # fails at once, and failures are never cached), queued work is cancelled, and
+            # only requests already on the wire are waited for (at interpreter exit at the
+            # latest). Cache writes are one transaction per batch: nothing is half-written.
+            client.interrupt()
+            for extra in run._extra_http:
+                extra.interrupt()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         run.merge_arxiv(plan, by_id, by_title)
         run.merge_crossref(plan.dois, by_doi)
         run.merge_crossref(second, by_doi)

@@ -5,7 +5,10 @@ What the recordings taught (see shared/notes/service-formats.md):
 * two feed generations exist, with namespaces declared on the root or repeated on each element
   and different element orders, so everything is looked up by namespace URI;
 * unknown IDs are silently left out of a batch (HTTP 200), so entries are matched to the
-  requested IDs here, and a missing ID is a definitive "not found";
+  requested IDs here, and a missing ID is a definitive "not found" -- unless the answer holds
+  entries for IDs not asked for: such a wrong answer proves nothing about the missing IDs,
+  which fail (and are retried next run) instead of being cached as misses; likewise a title
+  search answered only with entries sharing no word with any title asked;
 * a malformed ID makes the whole request fail with HTTP 400 and an Atom "error feed" (one entry
   titled ``Error`` whose id is ``http(s)://arxiv.org/api/errors#...``); the batch is then split
   to isolate the bad ID, so one typo cannot fail a hundred papers;
@@ -366,7 +369,7 @@ class ArxivClient:
         except FeedError:
             return None  # unreadable cache row: fetch again
         for meta in metas:
-            if meta.get("arxiv") == entry.key:
+            if _match_key(str(meta.get("arxiv") or "")) == _match_key(entry.key):
                 return Outcome.found(meta, from_cache=True)
         return None
 

@@ -20,7 +20,9 @@ nothing is used.
 
 Caching: the raw answer is stored per TOC key (namespace ``dblp-toc``; a paged TOC is stored
 as one merged document in DBLP's own shape) and per query (``dblp-search``). Empty answers are
-negative entries (they expire); failures are never stored, so they are retried next run.
+negative entries (they expire); failures are never stored, so they are retried next run. A
+wrong answer (a TOC none of whose papers is in the TOC's stream, a search none of whose hits
+covers the query's words) is a failure too: cached, it would stand for good.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +38,9 @@ from .. import ids
 from ..config import Settings
 from ..model import Kind, Metadata, Person, Provenance
 from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, ServiceError
+from .http import HttpClient, ServiceError, loads_json
 from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome
-from .titles import display_title, normalise
+from .titles import covers_query, display_title, normalise
 
 SERVICE = "dblp"
 NS_TOC = "dblp-toc"
@@ -181,7 +183,7 @@ def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list
     if isinstance(data, bytes | str):
         data = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
     assert isinstance(data, Mapping)
-    hits = (data.get("result") or {}).get("hits") or {}
+    hits = _hits(data)
     result: list[Metadata] = []
     for hit in _as_list(hits.get("hit")):
         info = hit.get("info") if isinstance(hit, Mapping) else None
@@ -194,8 +196,14 @@ def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list
 
 def total_hits(data: Mapping[str, Any]) -> int:
     """``hits.@total`` as an int (DBLP sends counts as strings); 0 when absent."""
-    hits = (data.get("result") or {}).get("hits") or {}
-    return _int(hits.get("@total")) or 0
+    return _int(_hits(data).get("@total")) or 0
+
+
+def _hits(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``result.hits`` of an answer; {} when missing or not an object (a broken answer has no hits)."""
+    result = data.get("result")
+    hits = result.get("hits") if isinstance(result, Mapping) else None
+    return hits if isinstance(hits, Mapping) else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,14 +247,14 @@ class DblpClient:
                 )
                 pages.append(data)
                 total = total_hits(data)
-                sent = len(_as_list(((data.get("result") or {}).get("hits") or {}).get("hit")))
+                sent = len(_as_list(_hits(data).get("hit")))
                 offset += sent
                 if sent == 0 or offset >= total or offset >= MAX_OFFSET:
                     break
         except ServiceError as exc:
             return Outcome.failed(f"DBLP TOC {toc_key}: {exc.reason}")
         merged = _merge_pages(pages)
-        return self._store(NS_TOC, toc_key, merged, f"TOC {toc_key}")
+        return self._store(NS_TOC, toc_key, merged, f"TOC {toc_key}", _toc_check(toc_key))
 
     def search(self, query: str, h: int = SEARCH_HITS) -> Outcome:
         """The first ``h`` hits of a free-text publication search (one request, cached per query)."""
@@ -259,7 +267,7 @@ class DblpClient:
             data = self._get_json({"q": query, "format": "json", "h": str(h)})
         except ServiceError as exc:
             return Outcome.failed(f"DBLP search {query!r}: {exc.reason}")
-        return self._store(NS_SEARCH, cache_key, data, f"search {query!r}")
+        return self._store(NS_SEARCH, cache_key, data, f"search {query!r}", _search_check(query))
 
     # -- internals ------------------------------------------------------------------------------
     def _get_json(self, params: Mapping[str, str]) -> Mapping[str, Any]:
@@ -283,15 +291,27 @@ class DblpClient:
                 return Outcome.failed(f"offline: DBLP {namespace} {key!r} not in cache")
             return None
         try:
-            hits = parse_hits(entry.body, entry.fetched_at)
-        except (ValueError, AssertionError):
+            hits = parse_hits(loads_json(entry.body), entry.fetched_at)
+        except (ServiceError, ValueError, AssertionError, AttributeError):
             return None  # an unreadable entry is refetched, never trusted
         return self._outcome(hits, key, from_cache=True)
 
-    def _store(self, namespace: str, key: str, data: Mapping[str, Any], what: str) -> Outcome:
+    def _store(
+        self,
+        namespace: str,
+        key: str,
+        data: Mapping[str, Any],
+        what: str,
+        check: Callable[[list[Metadata]], str] | None = None,
+    ) -> Outcome:
+        """Cache DBLP's answer and say what it holds; ``check`` names what makes it a wrong
+        answer (about another query), which is a failure and is not cached."""
         fetched = now_iso()
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         hits = parse_hits(data, fetched)
+        wrong = check(hits) if check is not None and hits else ""
+        if wrong:
+            return Outcome.failed(f"DBLP {what}: {wrong}")
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self.cache.put(CacheEntry(namespace, key, 200, "application/json", body, fetched, negative=not hits))
         return self._outcome(hits, key)
 
@@ -302,11 +322,39 @@ class DblpClient:
         return Outcome(FOUND, hits, f"{len(hits)} DBLP hits", from_cache)
 
 
+def _toc_check(toc_key: str) -> Callable[[list[Metadata]], str]:
+    """A TOC's papers all have keys in the TOC's stream (``db/conf/osdi/osdi2022.bht`` holds
+    ``conf/osdi/...``); an answer none of whose papers does is about another venue."""
+    stream = toc_stream(toc_key)
+
+    def check(hits: list[Metadata]) -> str:
+        keys = [str(h.get("dblp_key") or "") for h in hits]
+        if not stream or any(k.startswith(stream + "/") for k in keys):
+            return ""
+        return f"answer is about another venue: no paper in {stream}/ (e.g. {keys[0] or '?'})"
+
+    return check
+
+
+def _search_check(query: str) -> Callable[[list[Metadata]], str]:
+    """DBLP answers a search only with papers having every query word (as a word prefix), so an
+    answer none of whose hits' titles covers even half of the query's words (let alone shares
+    one with it) answers another query: a wrong answer, not to be cached as this one's."""
+    words = " ".join(w for w in query.split() if ":" not in w)  # facets (venue:, year:) aside
+
+    def check(hits: list[Metadata]) -> str:
+        if any(covers_query(str(h.get("title") or ""), words) for h in hits):
+            return ""
+        return f"answer is about other papers (e.g. {str(hits[0].get('title') or '?')[:60]!r})"
+
+    return check
+
+
 def _merge_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Several pages of one query as one answer in DBLP's shape, so the cache holds one entry."""
     hits: list[Any] = []
     for page in pages:
-        hits.extend(_as_list(((page.get("result") or {}).get("hits") or {}).get("hit")))
+        hits.extend(_as_list(_hits(page).get("hit")))
     first = pages[0]["result"] if pages else {}
     result: dict[str, Any] = {"query": first.get("query", ""), "status": first.get("status", {})}
     total = total_hits(pages[0]) if pages else 0

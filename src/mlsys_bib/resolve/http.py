@@ -259,7 +259,8 @@ class HttpClient:
 
         Called on Ctrl-C by :func:`mlsys_bib.resolve.resolve_records`: its worker threads
         cannot be killed, but each of their next requests then fails at once (a failure, so
-        nothing is cached), and only the requests already on the wire are waited for.
+        nothing is cached), and only the requests already on the wire are waited for. An
+        interrupted client stays so: make a new one to go on.
         """
         self._stop.set()
 

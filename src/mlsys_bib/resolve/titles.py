@@ -28,7 +28,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise", "same_title", "display_title", "title_words", "share_words"]
+__all__ = ["normalise", "same_title", "display_title", "title_words", "share_words", "covers_query"]
 
 _TAGS = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>")
 _APOSTROPHES = re.compile(r"[\u0027\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032]")
@@ -121,3 +121,19 @@ def share_words(a: str, b: str) -> bool:
     which must not be taken, let alone cached, as "no such paper".
     """
     return bool(title_words(a) & title_words(b))
+
+
+def covers_query(title: str, query: str, *, share: float = 0.5) -> bool:
+    """Whether at least ``share`` of the query's telling words begin a word of ``title``.
+
+    DBLP answers a search only with papers having every query word as a word prefix (in the
+    title, rarely in an author or venue name), so a hit whose title covers less than half of
+    a title query answers another question; ``Serverless Training for Large Language Models``
+    is no answer to ``lory fully differentiable mixture of experts ... pre training``.
+    """
+    wanted = title_words(query)
+    if not wanted:
+        return True
+    have = normalise(title).split()
+    covered = sum(1 for w in wanted if any(h.startswith(w) for h in have))
+    return covered > 0 and covered >= share * len(wanted)
