@@ -194,10 +194,8 @@ def test_deeply_nested_xml_to_the_arxiv_client_is_bounded(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # JSON to the Crossref, doi.org and DBLP clients
 
-DEEP_JSON_BUG = (
-    "resolve/http.py Response.json() catches only UnicodeDecodeError/ValueError; json.loads raises "
-    "RecursionError on deeply nested input, which escapes every JSON client (and resolve_records)"
-)
+# json.loads raises RecursionError (not ValueError) on deeply nested input; it must end as a
+# failed lookup, not escape the clients (it once escaped every one of them and resolve_records).
 
 
 @pytest.mark.parametrize("client", ["crossref", "crossref-one", "doi", "dblp-toc", "dblp-search"])
