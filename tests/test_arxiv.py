@@ -491,7 +491,11 @@ def test_replay_recorded_search_feeds(recorded, httpserver, tmp_path, name, titl
     env = Env(httpserver, tmp_path)
     out = env.client.search_titles([title, "A Title Absent From The Recorded Page"])
     assert out[title].status == "found" and out[title].metadata[0].get("arxiv") == arxiv_id
-    assert out["A Title Absent From The Recorded Page"].status == "not found"
+    # The recorded page answers another query ("testing"): its entries cannot prove that a title
+    # is absent, so the miss is a failure to retry, not a "not found" to cache (see _search_batch).
+    absent = out["A Title Absent From The Recorded Page"]
+    assert absent.status == "failed" and "other titles" in absent.detail
+    assert env.cache.get("arxiv-search", normalize_title("A Title Absent From The Recorded Page")) is None
 
 
 # -- names ---------------------------------------------------------------------------------------

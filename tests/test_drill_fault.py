@@ -268,13 +268,6 @@ def test_arxiv_search_answer_about_other_titles_is_not_cached_as_a_miss(tmp_path
     assert list(outcomes.values())[0].status == "failed" and rows == 0, (outcomes, rows)
 
 
-@pytest.mark.xfail(
-    reason="arxiv.py ArxivClient._search_batch rejects an answer only when *no* entry shares a word with "
-    "any title asked; in a batch (up to 5 titles OR-ed), one valid-looking entry about another paper next "
-    "to right ones makes its title a cached negative, not retried for negative_ttl_days "
-    "(fault_drill.py seed 3: energyefficientgpu-arxiv23)",
-    strict=True,
-)
 def test_arxiv_batched_search_with_one_foreign_entry_is_not_cached_as_a_miss(tmp_path):
     asked = ["Orca A Distributed Serving System", "Pollux Co adaptive Cluster Scheduling"]
 

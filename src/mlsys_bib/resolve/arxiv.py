@@ -529,16 +529,12 @@ class ArxivClient:
                 return results
             return {batch[0]: Outcome.failed(f"arXiv search error: {message}")}
         titles = [str(meta.get("title") or "") for meta, _ in found]
-        if titles and not any(share_words(title, key) for title in titles for key in batch):
-            # A title search normally answers with papers whose titles contain the phrase
-            # (a miss is then "no exact match among them", or no entry at all). Entries none of
-            # which shares a single telling word with any title asked for answer another
-            # question: a failure (retried next run), not a miss cached for negative_ttl_days.
-            shown = "; ".join(repr(title[:60]) for title in titles[:2])
-            return {
-                k: Outcome.failed(f"arXiv search: answer is about other titles ({shown}), not this one")
-                for k in batch
-            }
+        # A title search answers with papers whose titles contain the phrases asked for (a miss
+        # is then "no exact match among them", or no entry at all). An entry that shares not one
+        # telling word with any title asked answers another question: such an answer can still
+        # confirm an exact title match, but it cannot prove that a title is absent, so its
+        # misses are failures (retried next run), never misses cached for negative_ttl_days.
+        foreign = [title for title in titles if not any(share_words(title, key) for key in batch)]
         saturated = len(found) >= max_results
         matches: dict[str, list[tuple[Metadata, Element]]] = {k: [] for k in batch}
         for meta, elem in found:
@@ -550,6 +546,12 @@ class ArxivClient:
         retry_alone: list[str] = []
         for key in batch:
             hits = matches[key]
+            if not hits and foreign:
+                shown = "; ".join(repr(title[:60]) for title in foreign[:2])
+                results[key] = Outcome.failed(
+                    f"arXiv search: answer is about other titles ({shown}), not this one"
+                )
+                continue
             if not hits and saturated and len(batch) > 1:
                 # the page was full: this title's paper may rank below the others' hits
                 retry_alone.append(key)
