@@ -217,6 +217,10 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
             continue
         if field == "title":
             value = _restore_colons(str(value), record.get("title"))
+        if field == "url":
+            value = _service_url(value)
+            if not value:
+                continue
         text = _merge_field(record, field, value, prov, published)
         if text:
             conflicts.append(text)
@@ -229,6 +233,20 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
     new = [c for c in conflicts if c not in record.conflicts]
     record.conflicts.extend(dict.fromkeys(new))
     return new
+
+
+def _service_url(value: Any) -> str:
+    """A service's link as one valid http(s) URL, or "" (a link is data, never a script).
+
+    Every export then carries the same string: spaces and other unsafe characters are
+    percent-encoded here once (requests' ``requote_uri`` leaves valid escapes alone).
+    """
+    from requests.utils import requote_uri
+
+    text = str(value).strip()
+    if not re.match(r"(?i)^https?://[^\s/]", text) or any(ord(c) < 32 for c in text):
+        return ""
+    return requote_uri(text)
 
 
 def _merge_field(record: Record, field: str, value: Any, prov: Provenance, published: bool) -> str:
