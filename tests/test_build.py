@@ -129,6 +129,23 @@ def test_whole_seed_export_round_trips(seed_build, export, reader, skip, capsys)
     parsed = getattr(test_roundtrip, reader)((out / export).read_text(encoding="utf-8"))
     compared, lost = test_roundtrip.compare(result.records, parsed, skip=skip)
     with capsys.disabled():
-        print(f"\n  seed round trip {export} via {reader}: {compared} field values compared, {len(lost)} lost")
+        print(
+            f"\n  seed round trip {export} via {reader}: {compared} field values compared, {len(lost)} lost"
+        )
     assert compared > 3 * len(result.records)
     assert lost == []
+
+
+def test_build_without_network_finishes_fast_and_says_so(tmp_path, capsys, monkeypatch):
+    """Names that cannot resolve stand for a machine without network: one request per service."""
+    for name in ("ARXIV", "CROSSREF", "DOI", "DBLP"):
+        monkeypatch.setenv(f"MLSYS_BIB_{name}_URL", f"https://{name.lower()}.mlsys-bib-test.invalid")
+    code = main(
+        ["-q", "build", "--no-refs", "--out", str(tmp_path / "ex"), "--cache", str(tmp_path / "c.sqlite")]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "requests: arxiv 1, crossref 1, dblp 1" in out
+    assert "network unreachable (arxiv, crossref, dblp): built from cache and list data" in out
+    report = json.loads((tmp_path / "ex" / "report.json").read_text(encoding="utf-8"))
+    assert report["verdicts"] == {"failed": 873, "unresolved": 1}  # failures are retried next run

@@ -123,8 +123,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         requests = getattr(result.resolve_report, "requests", {})
         print("requests: " + (", ".join(f"{k} {v}" for k, v in sorted(requests.items()) if v) or "none"))
         unresolved = sum(v for k, v in verdicts.items() if k != "resolved")
+        down = getattr(result.resolve_report, "unreachable", [])
         if settings.offline or getattr(result.resolve_report, "offline", False):
             print(f"offline: built from cache and list data; {unresolved} records not fully resolved")
+        elif down:
+            print(
+                f"network unreachable ({', '.join(down)}): built from cache and list data; "
+                f"{unresolved} records not fully resolved, retried next run"
+            )
         elif unresolved:
             print(f"{unresolved} records not fully resolved (see {args.out}/report.json; retried next run)")
     print(f"wrote {', '.join(str(f) for f in result.files)}")

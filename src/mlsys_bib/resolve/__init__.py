@@ -66,6 +66,7 @@ class ResolveReport:
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     offline: bool = False
     records: int = 0
+    unreachable: list[str] = field(default_factory=list)  # services found unreachable in this run
 
     @property
     def verdicts(self) -> dict[str, int]:
@@ -515,6 +516,7 @@ def _report(
     records: list[Record], settings: Settings, client: HttpClient, before: dict[str, int]
 ) -> ResolveReport:
     report = ResolveReport(offline=settings.offline, records=len(records))
+    report.unreachable = sorted(getattr(client, "unreachable", {}))
     report.counts = {v.value: 0 for v in Verdict}
     for service, n in client.requests_made.items():
         made = n - before.get(service, 0)

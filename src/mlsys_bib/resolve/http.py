@@ -277,6 +277,11 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def unreachable(self) -> dict[str, str]:
+        """Services found unreachable in this run, with the reason (for the build's summary)."""
+        return dict(self._down)
+
     def spacing(self, service: str) -> float:
         """Current minimum spacing for ``service``: configured, or announced by its headers."""
         return max(self.settings.interval(service), self._announced.get(service, 0.0))
@@ -321,7 +326,7 @@ class HttpClient:
             except _Transient as exc:
                 last_error = str(exc)
                 log.debug("%s: attempt %d failed: %s", service, attempt + 1, exc)
-                if _NO_NETWORK.search(last_error):
+                if exc.no_network:
                     # No DNS answer at all: this machine is offline; retrying cannot help.
                     self._down[service] = last_error
                     raise ServiceError(service, url, last_error) from None
@@ -387,7 +392,10 @@ class HttpClient:
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise _Transient(f"connection error: {_short(exc)}") from None
+            # Decide "no network" on the whole message: the short form may cut off its cause.
+            raise _Transient(
+                f"connection error: {_short(exc)}", no_network=bool(_NO_NETWORK.search(str(exc)))
+            ) from None
         except requests.exceptions.TooManyRedirects:
             raise ServiceError(service, url, f"more than {MAX_REDIRECTS} redirects") from None
         except requests.exceptions.RequestException as exc:
@@ -409,7 +417,11 @@ _NO_NETWORK = re.compile(
 
 
 class _Transient(Exception):
-    """A transport failure worth retrying."""
+    """A transport failure worth retrying (unless it shows that there is no network at all)."""
+
+    def __init__(self, message: str, *, no_network: bool = False) -> None:
+        super().__init__(message)
+        self.no_network = no_network
 
 
 def _full_url(url: str, params: _Params) -> str:
