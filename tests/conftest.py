@@ -1,10 +1,15 @@
-"""Shared test fixtures: where the shared recordings and the seed live."""
+"""Shared test fixtures: where the shared recordings and the seed live, and loopback clients."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+from mlsys_bib.config import Settings
+from mlsys_bib.resolve.cache import Cache
+from mlsys_bib.resolve.http import HttpClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(__import__("os").environ.get("MLSYS_BIB_SHARED", ROOT.parent / "shared"))
@@ -39,3 +44,60 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("MLSYS_BIB_CACHE", str(tmp_path / "cache.sqlite"))
     for name, port in (("ARXIV", 9), ("CROSSREF", 9), ("DOI", 9), ("DBLP", 9)):
         monkeypatch.setenv(f"MLSYS_BIB_{name}_URL", f"http://127.0.0.1:{port}")
+
+
+# -- clients against a pytest-httpserver loopback server ------------------------------------------
+
+#: No politeness spacing between requests to any service.
+ZERO_INTERVAL = {"arxiv": 0.0, "dblp": 0.0, "crossref": 0.0, "doi": 0.0}
+
+
+def loopback_settings(url: str, cache_path: Path, **kw) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings with every service URL at ``url`` (a loopback server) and no spacing unless ``kw`` says."""
+    base = url.rstrip("/")
+    kw.setdefault("min_interval", ZERO_INTERVAL)
+    return Settings(
+        arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base, cache_path=cache_path, **kw
+    )
+
+
+class ClientEnv:
+    """Client + cache + settings wired to the loopback server, with no-op sleeping.
+
+    Subclasses name the service client in ``client_class``.
+    """
+
+    client_class: type
+
+    def __init__(self, httpserver, tmp_path: Path, **kw) -> None:  # type: ignore[no-untyped-def]
+        kw.setdefault("retries", 1)
+        kw.setdefault("timeout", 5.0)
+        self.settings = loopback_settings(httpserver.url_for("/"), tmp_path / "cache.sqlite", **kw)
+        self.waits: list[float] = []
+        self.cache = Cache(self.settings.cache_path)
+        self.client = self.again()
+
+    def again(self, **changes):  # type: ignore[no-untyped-def]
+        """A fresh client on the same cache (a second run), optionally with other settings."""
+        settings = self.settings.with_(**changes) if changes else self.settings
+        self.http = HttpClient(settings, sleep=self.waits.append)
+        return self.client_class(self.http, self.cache, settings)
+
+
+def recorded_entry(recorded: Path, service: str, name: str) -> dict:
+    """The index.json entry describing the recording ``recorded/<service>/<name>``."""
+    index = json.loads((recorded / service / "index.json").read_text())
+    return next(e for e in index if e["file"] == name)
+
+
+def serve_recorded(httpserver, recorded: Path, service: str, name: str, path: str, **reply) -> None:  # type: ignore[no-untyped-def]
+    """Serve the recorded body ``recorded/<service>/<name>`` at ``path``.
+
+    Status, content type and the ``x-`` headers come from the recording's index.json entry;
+    keyword arguments (``status``, ``content_type``, ``headers``) replace them.
+    """
+    meta = recorded_entry(recorded, service, name)
+    reply.setdefault("status", meta["status"])
+    reply.setdefault("content_type", meta["content_type"])
+    reply.setdefault("headers", {k: v for k, v in meta.get("headers", {}).items() if k.startswith("x-")})
+    httpserver.expect_request(path).respond_with_data((recorded / service / name).read_bytes(), **reply)

@@ -8,9 +8,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import ClientEnv, serve_recorded
 from werkzeug.wrappers import Response as WResponse
 
-from mlsys_bib.config import Settings
 from mlsys_bib.ids import Identifier
 from mlsys_bib.ids import arxiv as arxiv_ids
 from mlsys_bib.model import Kind, Person
@@ -22,11 +22,9 @@ from mlsys_bib.resolve.arxiv import (
     parse_feed,
     split_name,
 )
-from mlsys_bib.resolve.cache import Cache, CacheEntry
-from mlsys_bib.resolve.http import HttpClient
+from mlsys_bib.resolve.cache import CacheEntry
 
 DATA = Path(__file__).parent / "data" / "arxiv"
-ZERO = {"arxiv": 0.0, "dblp": 0.0, "crossref": 0.0, "doi": 0.0}
 FEED = (DATA / "feed_template.xml").read_text()
 ENTRY = (DATA / "entry_template.xml").read_text()
 ERROR = (DATA / "error_feed_template.xml").read_text()
@@ -42,26 +40,8 @@ def error_feed(message: str, anchor: str = "x") -> str:
     return ERROR.format(message=message, anchor=anchor)
 
 
-class Env:
-    """Client + cache + settings wired to the loopback server, with no-op sleeping."""
-
-    def __init__(self, httpserver, tmp_path: Path, **kw) -> None:
-        base = httpserver.url_for("").rstrip("/")
-        kw.setdefault("min_interval", ZERO)
-        kw.setdefault("retries", 1)
-        kw.setdefault("timeout", 5.0)
-        self.settings = Settings(arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-                                 cache_path=tmp_path / "cache.sqlite", **kw)  # fmt: skip
-        self.waits: list[float] = []
-        self.http = HttpClient(self.settings, sleep=self.waits.append)
-        self.cache = Cache(self.settings.cache_path)
-        self.client = ArxivClient(self.http, self.cache, self.settings)
-
-    def again(self, **changes) -> ArxivClient:
-        """A fresh client on the same cache (a second run), optionally with other settings."""
-        settings = self.settings.with_(**changes) if changes else self.settings
-        self.http = HttpClient(settings, sleep=self.waits.append)
-        return ArxivClient(self.http, self.cache, settings)
+class Env(ClientEnv):
+    client_class = ArxivClient
 
 
 def ident(text: str) -> Identifier:
@@ -125,9 +105,8 @@ def test_replay_every_recorded_id_lookup(recorded, httpserver, tmp_path):
 
 
 def serve(httpserver, recorded: Path, name: str, status: int = 200) -> None:
-    httpserver.expect_request("/api/query").respond_with_data(
-        (recorded / "arxiv" / name).read_bytes(), status=status, content_type="application/atom+xml"
-    )
+    serve_recorded(httpserver, recorded, "arxiv", name, "/api/query", status=status,
+                   content_type="application/atom+xml", headers=None)  # fmt: skip
 
 
 def test_batch_with_unknown_id_and_non_ascii_authors(recorded, httpserver, tmp_path):

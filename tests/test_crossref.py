@@ -8,12 +8,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from conftest import ClientEnv, serve_recorded
 from werkzeug.wrappers import Response as WResponse
 
-from mlsys_bib.config import Settings
 from mlsys_bib.model import Kind, Person
 from mlsys_bib.resolve import crossref as crossref_mod
-from mlsys_bib.resolve.cache import Cache
 from mlsys_bib.resolve.crossref import (
     BATCH_SIZE,
     MAX_URL_BYTES,
@@ -23,32 +22,16 @@ from mlsys_bib.resolve.crossref import (
     join_title,
     work_to_metadata,
 )
-from mlsys_bib.resolve.http import HttpClient
 
 DATA = Path(__file__).parent / "data" / "crossref"
 DOI_DATA = Path(__file__).parent / "data" / "doi"
-ZERO = {"arxiv": 0.0, "dblp": 0.0, "crossref": 0.0, "doi": 0.0}
 ITEM = json.loads((DATA / "work_item.json").read_text())
 ENVELOPE = json.loads((DATA / "worklist_envelope.json").read_text())
 CSL = "application/vnd.citationstyles.csl+json"
 
 
-class Env:
-    def __init__(self, httpserver, tmp_path: Path, **kw) -> None:
-        base = httpserver.url_for("").rstrip("/")
-        kw.setdefault("min_interval", ZERO)
-        kw.setdefault("retries", 1)
-        kw.setdefault("timeout", 5.0)
-        self.settings = Settings(arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-                                 cache_path=tmp_path / "cache.sqlite", **kw)  # fmt: skip
-        self.waits: list[float] = []
-        self.cache = Cache(self.settings.cache_path)
-        self.client = self.again()
-
-    def again(self, **changes) -> CrossrefClient:
-        settings = self.settings.with_(**changes) if changes else self.settings
-        self.http = HttpClient(settings, sleep=self.waits.append)
-        return CrossrefClient(self.http, self.cache, settings)
+class Env(ClientEnv):
+    client_class = CrossrefClient
 
 
 def item(doi: str, **changes) -> dict:
@@ -169,25 +152,13 @@ def test_field_helpers():
 # -- replayed recordings -------------------------------------------------------------------------
 
 
-def serve_recorded(httpserver, recorded: Path, name: str, path: str) -> None:
-    index = {e["file"]: e for e in json.loads((recorded / "crossref" / "index.json").read_text())}
-    meta = index[name]
-    headers = {k: v for k, v in meta["headers"].items() if k.startswith("x-")}
-    httpserver.expect_request(path).respond_with_data(
-        (recorded / "crossref" / name).read_bytes(),
-        status=meta["status"],
-        content_type=meta["content_type"],
-        headers=headers,
-    )
-
-
 def empty_batches(httpserver) -> None:
     httpserver.expect_request("/works").respond_with_json(worklist([]))
 
 
 def test_replay_recorded_worklist_as_batch_answer(recorded, httpserver, tmp_path):
     """The recorded work-list envelope has the shape of a filter=doi: answer: all three found."""
-    serve_recorded(httpserver, recorded, "worklist-query-select.json", "/works")
+    serve_recorded(httpserver, recorded, "crossref", "worklist-query-select.json", "/works")
     env = Env(httpserver, tmp_path)
     dois = [
         "10.1093/obo/9780199830060-0238",
@@ -204,7 +175,7 @@ def test_replay_recorded_worklist_as_batch_answer(recorded, httpserver, tmp_path
 
 def test_replay_recorded_work_via_single_route(recorded, httpserver, tmp_path):
     empty_batches(httpserver)
-    serve_recorded(httpserver, recorded, "work-proceedings-acm-sigmod21-subtitle.json",
+    serve_recorded(httpserver, recorded, "crossref", "work-proceedings-acm-sigmod21-subtitle.json",
                    "/works/10.1145/3448016.3452841")  # fmt: skip
     env = Env(httpserver, tmp_path, mailto="ops@example.org")
     out = env.client.fetch(["10.1145/3448016.3452841"])["10.1145/3448016.3452841"]
@@ -223,7 +194,9 @@ def test_replay_recorded_work_via_single_route(recorded, httpserver, tmp_path):
 
 def test_recorded_404_falls_back_to_doi_org_and_is_cached(recorded, httpserver, tmp_path):
     empty_batches(httpserver)
-    serve_recorded(httpserver, recorded, "404-resource-not-found.txt", "/works/10.1371/notarealdoi")
+    serve_recorded(
+        httpserver, recorded, "crossref", "404-resource-not-found.txt", "/works/10.1371/notarealdoi"
+    )
     httpserver.expect_request("/10.1371/notarealdoi").respond_with_data("Not found", status=404)
     env = Env(httpserver, tmp_path)
     out = env.client.fetch(["10.1371/NotARealDOI"])["10.1371/notarealdoi"]
@@ -244,7 +217,7 @@ def test_recorded_datacite_404_then_doi_org(recorded, httpserver, tmp_path, monk
     monkeypatch.setattr(crossref_mod, "DATACITE_PREFIXES", ())  # force the Crossref route first
     doi = "10.5281/zenodo.8242099"
     empty_batches(httpserver)
-    serve_recorded(httpserver, recorded, "404-datacite-arxiv-doi.txt", f"/works/{doi}")
+    serve_recorded(httpserver, recorded, "crossref", "404-datacite-arxiv-doi.txt", f"/works/{doi}")
     httpserver.expect_request(f"/{doi}").respond_with_data(
         "", status=302, headers={"Location": httpserver.url_for(f"/datacite/{doi}")}
     )
@@ -272,7 +245,9 @@ def test_datacite_prefix_skips_crossref(httpserver, tmp_path):
 
 def test_recorded_400_validation_failure(recorded, httpserver, tmp_path):
     empty_batches(httpserver)
-    serve_recorded(httpserver, recorded, "400-validation-failure.json", "/works/10.1371/journal.pone.0033693")
+    serve_recorded(
+        httpserver, recorded, "crossref", "400-validation-failure.json", "/works/10.1371/journal.pone.0033693"
+    )
     env = Env(httpserver, tmp_path)
     out = env.client.fetch(["10.1371/journal.pone.0033693"])["10.1371/journal.pone.0033693"]
     assert out.status == "failed"
@@ -346,7 +321,7 @@ def test_doi_with_comma_never_goes_in_a_filter(httpserver, tmp_path):
 
 
 def test_batch_400_falls_back_to_single_requests(recorded, httpserver, tmp_path):
-    serve_recorded(httpserver, recorded, "400-validation-failure.json", "/works")
+    serve_recorded(httpserver, recorded, "crossref", "400-validation-failure.json", "/works")
     for n in range(2):
         httpserver.expect_request(f"/works/10.9999/{n}").respond_with_json(
             {"status": "ok", "message-type": "work", "message": item(f"10.9999/{n}")}

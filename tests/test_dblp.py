@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import loopback_settings
 from werkzeug import Request, Response
 
 from mlsys_bib.config import Settings
@@ -164,18 +165,7 @@ def test_split_name(name: str, expected: Person) -> None:
 
 
 def _settings(tmp_path: Path, url: str, **kw: object) -> Settings:
-    base = url.rstrip("/")
-    return Settings(
-        arxiv_url=base,
-        crossref_url=base,
-        doi_url=base,
-        dblp_url=base,
-        cache_path=tmp_path / "cache.sqlite",
-        retries=0,
-        min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-        progress=False,
-        **kw,  # type: ignore[arg-type]
-    )
+    return loopback_settings(url, tmp_path / "cache.sqlite", retries=0, progress=False, **kw)
 
 
 def _paged_handler(seen: list[dict[str, str]]):  # type: ignore[no-untyped-def]

@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import loopback_settings
 from werkzeug import Request, Response
 
-from mlsys_bib.config import Settings
 from mlsys_bib.model import Record
 from mlsys_bib.resolve import dblp, plan_lookups, resolve_records
 from mlsys_bib.resolve.titles import normalise
@@ -120,18 +120,8 @@ def test_seed_items_match_recorded_tocs(recorded: Path, seed_path: Path, httpser
         return Response(tocs[toc_key].read_bytes(), 200, content_type="application/json; charset=utf-8")
 
     httpserver.expect_request("/search/publ/api").respond_with_handler(handle)
-    base = httpserver.url_for("/").rstrip("/")
-    settings = Settings(
-        dblp_url=base,
-        arxiv_url=base,
-        crossref_url=base,
-        doi_url=base,
-        cache_path=tmp_path / "cache.sqlite",
-        retries=0,
-        min_interval={"dblp": 0},
-        only=frozenset({"dblp"}),
-        progress=False,
-    )
+    settings = loopback_settings(httpserver.url_for("/"), tmp_path / "cache.sqlite", retries=0,
+                                 min_interval={"dblp": 0}, only=frozenset({"dblp"}), progress=False)  # fmt: skip
     records = build_records(parse_list(seed_path)).records
     plan = plan_lookups(records)
     # the seed's items in recorded venue-years: without identifiers (TOC lookups proper) and with

@@ -2,51 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from conftest import ClientEnv, recorded_entry, serve_recorded
 
-from mlsys_bib.config import Settings
 from mlsys_bib.model import Kind, Person
-from mlsys_bib.resolve.cache import Cache
 from mlsys_bib.resolve.doi import ACCEPT, DoiClient, csl_to_metadata
-from mlsys_bib.resolve.http import HttpClient
 
 DATA = Path(__file__).parent / "data" / "doi"
-ZERO = {"arxiv": 0.0, "dblp": 0.0, "crossref": 0.0, "doi": 0.0}
 
 
-class Env:
-    def __init__(self, httpserver, tmp_path: Path, **kw) -> None:
-        base = httpserver.url_for("").rstrip("/")
-        kw.setdefault("min_interval", ZERO)
-        kw.setdefault("retries", 1)
-        kw.setdefault("timeout", 5.0)
-        self.settings = Settings(arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-                                 cache_path=tmp_path / "cache.sqlite", **kw)  # fmt: skip
-        self.waits: list[float] = []
-        self.cache = Cache(self.settings.cache_path)
-        self.client = self.again()
-
-    def again(self, **changes) -> DoiClient:
-        settings = self.settings.with_(**changes) if changes else self.settings
-        self.http = HttpClient(settings, sleep=self.waits.append)
-        return DoiClient(self.http, self.cache, settings)
+class Env(ClientEnv):
+    client_class = DoiClient
 
 
 def redirect_then_csl(httpserver, recorded: Path, doi: str, body: bytes) -> None:
     """doi.org's 302 (the recorded Handle Redirect page, Location pointed at loopback), then the
     agency, which only answers when the Accept header survived the redirect."""
-    index = {e["file"]: e for e in json.loads((recorded / "doi" / "index.json").read_text())}
-    redirect = index["doi-302-redirect.html"]
-    assert redirect["status"] == 302
-    httpserver.expect_request(f"/{doi}").respond_with_data(
-        (recorded / "doi" / "doi-302-redirect.html").read_bytes(),
-        status=302,
-        content_type=redirect["content_type"],
-        headers={"Location": httpserver.url_for(f"/v1/works/{doi}/transform")},
-    )
+    assert recorded_entry(recorded, "doi", "doi-302-redirect.html")["status"] == 302
+    serve_recorded(httpserver, recorded, "doi", "doi-302-redirect.html", f"/{doi}", status=302,
+                   headers={"Location": httpserver.url_for(f"/v1/works/{doi}/transform")})  # fmt: skip
     httpserver.expect_request(f"/v1/works/{doi}/transform", headers={"Accept": ACCEPT}).respond_with_data(
         body, content_type=ACCEPT
     )

@@ -7,6 +7,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+from conftest import ZERO_INTERVAL, loopback_settings
 from werkzeug.wrappers import Response as WResponse
 
 from mlsys_bib import __version__
@@ -19,8 +20,6 @@ from mlsys_bib.resolve.http import (
     parse_rate_limit,
     parse_retry_after,
 )
-
-ZERO = {"arxiv": 0.0, "dblp": 0.0, "crossref": 0.0, "doi": 0.0}
 
 
 class FakeTime:
@@ -39,13 +38,9 @@ class FakeTime:
 
 
 def make(httpserver, tmp_path: Path, **kw) -> Settings:
-    base = httpserver.url_for("").rstrip("/")
-    kw.setdefault("min_interval", ZERO)
     kw.setdefault("retries", 3)
     kw.setdefault("timeout", 5.0)
-    return Settings(
-        arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base, cache_path=tmp_path / "c.sqlite", **kw
-    )
+    return loopback_settings(httpserver.url_for(""), tmp_path / "c.sqlite", **kw)
 
 
 def client(settings: Settings, fake: FakeTime | None = None, **kw) -> HttpClient:
@@ -216,7 +211,7 @@ def test_connection_refused(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings(cache_path=tmp_path / "c.sqlite", min_interval=ZERO, retries=1, timeout=2)
+    settings = Settings(cache_path=tmp_path / "c.sqlite", min_interval=ZERO_INTERVAL, retries=1, timeout=2)
     http = client(settings)
     with pytest.raises(ServiceError, match="connection error"):
         http.get("doi", f"http://127.0.0.1:{port}/x")

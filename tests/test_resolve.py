@@ -16,6 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+from conftest import loopback_settings
 from werkzeug import Request, Response
 
 from mlsys_bib import venues
@@ -317,17 +318,7 @@ def services(httpserver) -> FakeServices:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def settings(httpserver, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
-    base = httpserver.url_for("/").rstrip("/")
-    return Settings(
-        arxiv_url=base,
-        crossref_url=base,
-        doi_url=base,
-        dblp_url=base,
-        cache_path=tmp_path / "cache.sqlite",
-        retries=0,
-        min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-        progress=False,
-    )
+    return loopback_settings(httpserver.url_for("/"), tmp_path / "cache.sqlite", retries=0, progress=False)
 
 
 def verdicts(records: list[Record]) -> dict[str, tuple[Verdict, str]]:

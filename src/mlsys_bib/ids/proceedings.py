@@ -13,49 +13,37 @@ from . import Identifier
 
 KIND = "proceedings"
 
-# (host, path pattern, kind, value template)
-_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+# NeurIPS and MLSys (an offshoot with the same site software) name a paper by year and hash,
+# under /paper/ (older pages) or /paper_files/paper/ (newer ones).
+_HASHED = re.compile(r"^/paper(?:_files/paper)?/(?P<conf>\d{4})/(?:hash|file)/(?P<slug>[0-9a-f]{32})")
+
+# (hosts, path pattern, kind); the value is ``conf/slug`` from the pattern's groups
+_RULES: tuple[tuple[frozenset[str], re.Pattern[str], str], ...] = (
     (
-        "www.usenix.org",
+        frozenset({"www.usenix.org", "usenix.org"}),
         re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"),
         "usenix",
     ),
     (
-        "usenix.org",
-        re.compile(r"^/conference/(?P<conf>[a-z]+\d{2})/presentation/(?P<slug>[^/?#]+)"),
-        "usenix",
+        frozenset({"www.vldb.org", "vldb.org"}),
+        re.compile(r"^/pvldb/vol(?P<conf>\d+)/(?P<slug>p[^/?#]+?)(?:\.pdf)?$"),
+        "pvldb",
     ),
-    ("www.vldb.org", re.compile(r"^/pvldb/vol(?P<conf>\d+)/(?P<slug>p[^/?#]+?)(?:\.pdf)?$"), "pvldb"),
-    ("vldb.org", re.compile(r"^/pvldb/vol(?P<conf>\d+)/(?P<slug>p[^/?#]+?)(?:\.pdf)?$"), "pvldb"),
+    (frozenset({"proceedings.mlsys.org"}), _HASHED, "mlsys"),
+    (frozenset({"proceedings.neurips.cc", "papers.nips.cc"}), _HASHED, "neurips"),
     (
-        "proceedings.mlsys.org",
-        re.compile(r"^/paper_files/paper/(?P<conf>\d{4})/(?:hash|file)/(?P<slug>[0-9a-f]{32})"),
-        "mlsys",
+        frozenset({"proceedings.mlr.press"}),
+        re.compile(r"^/(?P<conf>v\d+)/(?P<slug>[a-z0-9]+)(?:\.html|\.pdf|/)?"),
+        "pmlr",
     ),
-    (
-        "proceedings.mlsys.org",
-        re.compile(r"^/paper/(?P<conf>\d{4})/(?:hash|file)/(?P<slug>[0-9a-f]{32})"),
-        "mlsys",
-    ),
-    (
-        "proceedings.neurips.cc",
-        re.compile(r"^/paper(?:_files/paper)?/(?P<conf>\d{4})/(?:hash|file)/(?P<slug>[0-9a-f]{32})"),
-        "neurips",
-    ),
-    (
-        "papers.nips.cc",
-        re.compile(r"^/paper(?:_files/paper)?/(?P<conf>\d{4})/(?:hash|file)/(?P<slug>[0-9a-f]{32})"),
-        "neurips",
-    ),
-    ("proceedings.mlr.press", re.compile(r"^/(?P<conf>v\d+)/(?P<slug>[a-z0-9]+)(?:\.html|\.pdf|/)?"), "pmlr"),
 )
 
 
 def from_url(url: str) -> Identifier | None:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    for rule_host, pattern, kind in _RULES:
-        if host != rule_host:
+    for hosts, pattern, kind in _RULES:
+        if host not in hosts:
             continue
         m = pattern.match(parts.path)
         if m:

@@ -36,7 +36,7 @@ from ..ids import arxiv as arxiv_ids
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Person, Provenance
 from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, ServiceError
+from .http import HttpClient, Response, ServiceError
 from .markup import clean_text
 from .outcome import Outcome
 from .titles import share_words
@@ -377,15 +377,10 @@ class ArxivClient:
         if not batch:
             return {}
         params = [("id_list", ",".join(batch)), ("max_results", str(len(batch)))]
-        try:
-            response = self.http.get(SERVICE, self.url, params=params)
-        except ServiceError as exc:
-            return {v: Outcome.failed(str(exc)) for v in batch}
-        fetched = now_iso()
-        try:
-            found, errors, _ = _parse(response.content, fetched)
-        except FeedError as exc:
-            return {v: Outcome.failed(f"arXiv: HTTP {response.status}, {exc}") for v in batch}
+        answer = self._query(batch, params, "arXiv")
+        if isinstance(answer, dict):
+            return answer
+        response, fetched, found, errors = answer
         if errors or response.status >= 400:
             return self._isolate(batch, errors, response.status)
         asked = {_match_key(v): v for v in batch}
@@ -419,6 +414,22 @@ class ArxivClient:
                 entries.append(_row(NAMESPACE, value, response.status, _entry_bytes(hit[1]), fetched))
         self.cache.put_many(entries)
         return results
+
+    def _query(
+        self, batch: list[str], params: list[tuple[str, str]], what: str
+    ) -> tuple[Response, str, list[tuple[Metadata, Element]], list[str]] | dict[str, Outcome]:
+        """One API request for ``batch``: the response, its fetch time, its entries and its error
+        messages; or, when the request fails or the feed is unreadable, every item's failure."""
+        try:
+            response = self.http.get(SERVICE, self.url, params=params)
+        except ServiceError as exc:
+            return {v: Outcome.failed(str(exc)) for v in batch}
+        fetched = now_iso()
+        try:
+            found, errors, _ = _parse(response.content, fetched)
+        except FeedError as exc:
+            return {v: Outcome.failed(f"{what}: HTTP {response.status}, {exc}") for v in batch}
+        return response, fetched, found, errors
 
     def _isolate(self, batch: list[str], errors: list[str], status: int) -> dict[str, Outcome]:
         """An error feed fails the whole request: name the culprit, then retry the others."""
@@ -511,15 +522,10 @@ class ArxivClient:
         query = " OR ".join(f'ti:"{_phrase(key)}"' for key in batch)
         max_results = min(100, SEARCH_RESULTS_PER_TITLE * len(batch))
         params = [("search_query", query), ("start", "0"), ("max_results", str(max_results))]
-        try:
-            response = self.http.get(SERVICE, self.url, params=params)
-        except ServiceError as exc:
-            return {k: Outcome.failed(str(exc)) for k in batch}
-        fetched = now_iso()
-        try:
-            found, errors, _ = _parse(response.content, fetched)
-        except FeedError as exc:
-            return {k: Outcome.failed(f"arXiv search: HTTP {response.status}, {exc}") for k in batch}
+        answer = self._query(batch, params, "arXiv search")
+        if isinstance(answer, dict):
+            return answer
+        response, fetched, found, errors = answer
         if errors or response.status >= 400:
             message = "; ".join(errors) or f"HTTP {response.status}"
             if len(batch) > 1:
