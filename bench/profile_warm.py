@@ -25,6 +25,14 @@ Candidates (each names the function it would change in src/):
                   by item and join -- byte-identical output.
 ``gc-threshold``  ``gc.set_threshold(50_000, 20, 20)`` at the start of a build: the default
                   (700, 10, 10) runs ~1900 young collections over the 10x build's live heap.
+``record-tag-cache``  cache ``model.Record.tag`` (a property that rebuilds the tag list on
+                  every access; ~25k accesses per seed build, mostly from ``resolve.merge``).
+``citeproc-macro-cache``  (only matters with ``--render-cold``) memoize citeproc-py's
+                  ``CitationStylesElement.get_macro``, an XPath search run for every macro
+                  reference of every entry; a shim in ``export.refs`` could install it.
+
+``--render-cold`` times the first build after a resolve instead (no rendered references in
+the cache: citeproc-py formats every entry), from a fresh copy of the cache each run.
 
     python bench/profile_warm.py [--size 1] [--repeat 3] [--only names-cache,clean-cache]
 """
@@ -201,6 +209,39 @@ def _patch_gc_threshold() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def _patch_citeproc_macro_cache() -> None:
+    import citeproc.model as model
+
+    original = model.CitationStylesElement.get_macro
+    memo: dict[tuple[int, str], Any] = {}
+
+    def get_macro(self: Any, name: str) -> Any:
+        # citeproc-py runs an XPath search for every macro reference of every entry; the style
+        # tree never changes, so one search per (style, macro) is enough. The root proxy is kept
+        # in the memo, so its id() cannot be reused while the entry lives.
+        root = self.get_root()
+        hit = memo.get((id(root), name))
+        if hit is None or hit[0] is not root:
+            hit = memo[(id(root), name)] = (root, original(self, name))
+        return hit[1]
+
+    model.CitationStylesElement.get_macro = get_macro
+
+
+def _patch_record_tag_cache() -> None:
+    from mlsys_bib import model
+
+    original = model.Record.tag.fget
+
+    def tag(self: Any) -> Any:
+        cached = self.__dict__.get("_bench_tag")
+        if cached is None or cached[0] != len(self.items):
+            cached = self.__dict__["_bench_tag"] = (len(self.items), original(self))
+        return cached[1]
+
+    model.Record.tag = property(tag)
+
+
 PATCHES = {
     "names-cache": _patch_names_cache,
     "clean-cache": _patch_clean_cache,
@@ -210,6 +251,8 @@ PATCHES = {
     "toc-index": _patch_toc_index,
     "csl-stream": _patch_csl_stream,
     "gc-threshold": _patch_gc_threshold,
+    "citeproc-macro-cache": _patch_citeproc_macro_cache,
+    "record-tag-cache": _patch_record_tag_cache,
 }
 
 
@@ -247,6 +290,22 @@ def child(args: argparse.Namespace) -> int:
 # driver
 
 
+def _fresh_cold_cache(cache: Path) -> Path:
+    """A copy of ``cache`` without rendered references (the build's render memo)."""
+    import shutil
+    import sqlite3
+
+    copy = cache.with_name(cache.stem + "-cold.sqlite")
+    shutil.copy(cache, copy)
+    db = sqlite3.connect(str(copy))
+    try:
+        db.execute("DELETE FROM entries WHERE namespace = 'rendered'")
+        db.commit()
+    finally:
+        db.close()
+    return copy
+
+
 def _run(list_path: Path, cache: Path, out: Path, patches: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--list", str(list_path), "--cache",
            str(cache), "--out", str(out), "--patches", ",".join(patches)]  # fmt: skip
@@ -261,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default=",".join(CANDIDATES))
+    ap.add_argument("--render-cold", action="store_true", help="time the first build after a resolve")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--list", help=argparse.SUPPRESS)
@@ -291,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             random.Random(round_no).shuffle(order)  # no variant always runs first
             for name, patches in order:
                 out = work / f"out-{name}"
-                result = _run(list_path, cache, out, patches)
+                run_cache = _fresh_cold_cache(cache) if args.render_cold else cache
+                result = _run(list_path, run_cache, out, patches)
                 samples[name].append(result["build_s"])
                 rss[name] = max(rss.get(name, 0.0), result["peak_rss_mb"])
                 hashes[name] = result["hash"]
@@ -312,11 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "size": args.size,
         "repeat": args.repeat,
+        "render_cold": args.render_cold,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "loadavg_end": os.getloadavg(),
         "variants": rows,
     }
-    path = args.json or RESULTS / f"profile_warm_{args.size}x.json"
+    path = args.json or RESULTS / f"profile_{'render_cold' if args.render_cold else 'warm'}_{args.size}x.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
