@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import tempfile
 import threading
@@ -20,6 +19,26 @@ def _umask() -> int:
     return mask
 
 
+_SWEPT: set[Path] = set()
+_SWEPT_LOCK = threading.Lock()
+
+
+def _sweep_once(directory: Path) -> None:
+    """Remove temporaries a killed run left in ``directory``: once per directory and process.
+
+    Once per write would cost a directory listing per file, quadratic in an export's ~300 files.
+    """
+    key = directory.resolve()
+    with _SWEPT_LOCK:
+        if key in _SWEPT:
+            return
+        _SWEPT.add(key)
+    for stale in directory.glob(".*.tmp"):
+        if stale.name.count(".") >= 3:  # ".NAME.RANDOM.tmp", as mkstemp below names them
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
 def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place.
 
@@ -31,9 +50,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     # A run killed between mkstemp and rename leaves its temporary behind; the next write of the
     # same file sweeps it up, so exports/ never accumulates (or commits) half-written files.
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+    _sweep_once(path.parent)
     try:
         if path.stat().st_size == len(payload) and path.read_bytes() == payload:
             return  # unchanged: no rewrite, no fsync, no mtime churn for make/latexmk

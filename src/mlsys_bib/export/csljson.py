@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..fsutil import atomic_write
@@ -122,25 +122,33 @@ def csl_item(record: Record) -> dict[str, Any]:
     return item
 
 
-def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
-    """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
+def _checked_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
-    items = []
     for record in records:
         if record.key in seen:
             raise ValueError(f"duplicate citation key {record.key!r}")
         seen.add(record.key)
-        items.append(csl_item(record))
-    return items
+        yield csl_item(record)
+
+
+def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
+    return list(_checked_items(records))
 
 
 def csl_json_text(records: Sequence[Record]) -> str:
     """The CSL-JSON file: a list in record order, indent 2, UTF-8 kept, trailing newline.
 
     Keys are not sorted: each item's fields come in csl_item's fixed order, so the output is
-    deterministic and reads naturally (id, type, title, author, ...).
+    deterministic and reads naturally (id, type, title, author, ...). Items are dumped one by
+    one (only one item's text is built at a time); the bytes are those of ``json.dumps`` of the
+    whole list with the same indentation.
     """
-    return json.dumps(csl_items(records), indent=2, ensure_ascii=False) + "\n"
+    items = [
+        "  " + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        for item in _checked_items(records)
+    ]
+    return ("[\n" + ",\n".join(items) + "\n]\n") if items else "[]\n"
 
 
 def write_csl_json(records: Sequence[Record], path: str | os.PathLike[str]) -> None:

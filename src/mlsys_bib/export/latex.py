@@ -53,7 +53,18 @@ def clean_text(text: object, limit: int = MAX_FIELD_CHARS) -> str:
     """
     if text is None:
         return ""
-    value = unicodedata.normalize("NFC", str(text))
+    if isinstance(text, str) and len(text) <= 4096:
+        return _clean_short(text, limit)  # every value is cleaned by every format: ask once
+    return _clean(str(text), limit)
+
+
+@functools.lru_cache(maxsize=32768)
+def _clean_short(text: str, limit: int) -> str:
+    return _clean(text, limit)
+
+
+def _clean(text: str, limit: int) -> str:
+    value = unicodedata.normalize("NFC", text)
     value = value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     value = _DROP.sub("", value)
     value = _SPACE.sub(" ", value).strip()
