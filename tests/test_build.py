@@ -7,6 +7,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
+from test_roundtrip import EXPORT_READERS
 
 from mlsys_bib.build import build
 from mlsys_bib.cli import main
@@ -111,16 +112,7 @@ def test_api_load_and_find():
     assert all(any(s.number == "2.5" for s in r.sections) for r in bib.in_section("2.5"))
 
 
-@pytest.mark.parametrize(
-    ("export", "reader", "skip"),
-    [
-        ("mlsys.bib", "from_bibtexparser", ()),
-        ("mlsys.bib", "from_pybtex", ()),
-        ("mlsys-biblatex.bib", "from_bibtexparser", ()),
-        ("mlsys-biblatex.bib", "from_pybtex", ()),
-        ("mlsys.json", "from_citeproc_json", ("primary_class",)),
-    ],
-)
+@pytest.mark.parametrize(("export", "reader", "skip"), EXPORT_READERS)
 def test_whole_seed_export_round_trips(seed_build, export, reader, skip, capsys):
     """Every field of every record of the real export comes back from a real reader."""
     import test_roundtrip

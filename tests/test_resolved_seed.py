@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_roundtrip import EXPORT_READERS
 
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
@@ -53,16 +54,7 @@ def test_most_records_resolve_and_a_warm_rebuild_asks_nothing(resolved):
         assert (work / "exports" / name).read_bytes() == (work / "warm" / name).read_bytes(), name
 
 
-@pytest.mark.parametrize(
-    ("export", "reader", "skip"),
-    [
-        ("mlsys.bib", "from_bibtexparser", ()),
-        ("mlsys.bib", "from_pybtex", ()),
-        ("mlsys-biblatex.bib", "from_bibtexparser", ()),
-        ("mlsys-biblatex.bib", "from_pybtex", ()),
-        ("mlsys.json", "from_citeproc_json", ("primary_class",)),
-    ],
-)
+@pytest.mark.parametrize(("export", "reader", "skip"), EXPORT_READERS)
 def test_resolved_export_round_trips(resolved, export, reader, skip, capsys):
     import test_roundtrip
 
@@ -70,16 +62,24 @@ def test_resolved_export_round_trips(resolved, export, reader, skip, capsys):
     parsed = getattr(test_roundtrip, reader)((work / "exports" / export).read_text(encoding="utf-8"))
     compared, lost = test_roundtrip.compare(result.records, parsed, skip=skip)
     with capsys.disabled():
-        print(f"\n  resolved seed round trip {export} via {reader}: {compared} values compared, {len(lost)} lost")
+        print(
+            f"\n  resolved seed round trip {export} via {reader}: {compared} values compared, {len(lost)} lost"
+        )
     assert compared > 10 * len(result.records)
     assert lost == []
 
 
-@pytest.mark.skipif(not shutil.which("bibtex") or not (SHARED_TOOLS / "validate_exports.sh").exists(),
-                    reason="real clients or shared/tools not available")
+@pytest.mark.skipif(
+    not shutil.which("bibtex") or not (SHARED_TOOLS / "validate_exports.sh").exists(),
+    reason="real clients or shared/tools not available",
+)
 def test_real_clients_accept_the_resolved_exports(resolved):
     work, _, _ = resolved
-    run = subprocess.run(["bash", str(SHARED_TOOLS / "validate_exports.sh"), str(work / "exports")],
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        ["bash", str(SHARED_TOOLS / "validate_exports.sh"), str(work / "exports")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     print(run.stdout)
