@@ -141,3 +141,17 @@ def test_build_without_network_finishes_fast_and_says_so(tmp_path, capsys, monke
     assert "network unreachable (arxiv, crossref, dblp): built from cache and list data" in out
     report = json.loads((tmp_path / "ex" / "report.json").read_text(encoding="utf-8"))
     assert report["verdicts"] == {"failed": 873, "unresolved": 1}  # failures are retried next run
+
+
+def test_cli_output_into_a_closed_pipe_is_quiet():
+    import subprocess
+    import sys
+
+    # `resolve --offline` prints ~150 kB of JSON: more than a pipe buffer, so the writer does
+    # meet the closed pipe after `head` has left.
+    proc = subprocess.run(
+        f"{sys.executable} -m mlsys_bib.cli -q resolve --offline | head -1",
+        shell=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.stdout.strip() == "{"
+    assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -255,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; the cache and the exports are intact (rerun to continue)")
         return 130
+    except BrokenPipeError:
+        # `mlsys-bib stats | head`: the reader left; say nothing more, like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (OSError, ValueError, CacheError) as exc:
         _err(" ".join(str(exc).split()))
         return 2
