@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
 from .fsutil import atomic_write
@@ -91,13 +90,6 @@ class KeyLock:
             return
         text = json.dumps({"keys": dict(sorted(self.entries.items()))}, indent=1, ensure_ascii=False)
         atomic_write(self.path, text + "\n")
-
-    def find(self, identities: Iterable[str]) -> str | None:
-        for identity in identities:
-            key = self.entries.get(identity)
-            if key:
-                return key
-        return None
 
 
 def assign_keys(

@@ -9,7 +9,6 @@ different published venues) are kept and reported, never silently resolved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import venues
 from .keys import KeyLock, assign_keys
@@ -31,9 +30,6 @@ class RecordSet:
     merges: int = 0
     conflicts: list[dict[str, object]] = field(default_factory=list)
     unknown_tags: dict[str, list[int]] = field(default_factory=dict)
-
-    def by_key(self) -> dict[str, Record]:
-        return {r.key: r for r in self.records}
 
 
 class _UnionFind:
@@ -223,9 +219,3 @@ def build_records(parsed: ParsedList, *, lock: KeyLock | None = None) -> RecordS
             ):
                 result.unknown_tags.setdefault(item.tag.raw, []).append(item.line)
     return result
-
-
-def load_records(path: Path, *, lock_path: Path | None = None) -> RecordSet:
-    from .parse.markdown import parse_list
-
-    return build_records(parse_list(path), lock=KeyLock.load(lock_path))

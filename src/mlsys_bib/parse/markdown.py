@@ -122,14 +122,12 @@ def parse_list(source: str | Path, *, name: str = "") -> ParsedList:
     # markdown-it keeps line numbering on the normalised text, which matches the file's.
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     tokens = _md().parse(text)
-    lines = text.split("\n")
-    return _Walker(tokens, lines).run()
+    return _Walker(tokens).run()
 
 
 class _Walker:
-    def __init__(self, tokens: list[Token], lines: list[str]) -> None:
+    def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
-        self.lines = lines
         self.result = ParsedList()
         self.in_list_body = False  # after the list's own "# " title
         self.paper_section = False
@@ -137,7 +135,7 @@ class _Walker:
         self.current: ListItem | None = None
 
     # -- headings ------------------------------------------------------------------------------
-    def _heading(self, level: int, text: str, line: int) -> None:
+    def _heading(self, level: int, text: str) -> None:
         text = ftfy.fix_text(text).strip()
         if level == 1:
             if not self.in_list_body:
@@ -165,14 +163,13 @@ class _Walker:
     # -- walk -----------------------------------------------------------------------------------
     def run(self) -> ParsedList:
         depth = 0
-        item_depths: list[int] = []
         i = 0
         toks = self.tokens
         while i < len(toks):
             tok = toks[i]
             if tok.type == "heading_open":
                 inline = toks[i + 1]
-                self._heading(int(tok.tag[1]), inline.content, (tok.map or [0])[0] + 1)
+                self._heading(int(tok.tag[1]), inline.content)
                 i += 3
                 continue
             if tok.type == "bullet_list_open" or tok.type == "ordered_list_open":
@@ -180,7 +177,6 @@ class _Walker:
             elif tok.type in {"bullet_list_close", "ordered_list_close"}:
                 depth -= 1
             elif tok.type == "list_item_open":
-                item_depths.append(depth)
                 line = (tok.map or [0])[0] + 1
                 # The bullet's own paragraph is the first inline before any nested list.
                 inline = None
@@ -196,8 +192,6 @@ class _Walker:
                         break
                     j += 1
                 self._bullet(line, depth - 1, inline)
-            elif tok.type == "list_item_close":
-                item_depths.pop()
             i += 1
         return self.result
 
