@@ -31,6 +31,9 @@ class RecordSet:
     conflicts: list[dict[str, object]] = field(default_factory=list)
     unknown_tags: dict[str, list[int]] = field(default_factory=dict)
 
+    def by_key(self) -> dict[str, Record]:
+        return {r.key: r for r in self.records}
+
 
 class _UnionFind:
     def __init__(self, n: int) -> None:
