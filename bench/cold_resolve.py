@@ -37,9 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fake_services import FakeServices  # noqa: E402
+from tests.fakes.services import FakeServices  # noqa: E402
 
 REAL = {"arxiv": 3.0, "dblp": 1.0}
 CROSSREF_LIMIT, CROSSREF_WINDOW = 50, 1.0
@@ -50,7 +48,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def per_paper_mode():
     """One request per paper: batch sizes 1, no DBLP TOC (title search instead)."""
     import mlsys_bib.resolve as resolve
-    from mlsys_bib.resolve import arxiv, crossref
+    from mlsys_bib.sources import arxiv, crossref
 
     saved = (arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve._toc_key)
     arxiv.BATCH_SIZE = 1
@@ -65,8 +63,9 @@ def per_paper_mode():
 
 def planned_requests(records: list[Any], settings: Any) -> dict[str, int]:
     """Requests the documented strategy needs before any answer is known (Crossref round 2 excluded)."""
-    from mlsys_bib.resolve import arxiv, plan_lookups
-    from mlsys_bib.resolve.crossref import CrossrefClient
+    from mlsys_bib.resolve import plan_lookups
+    from mlsys_bib.sources import arxiv
+    from mlsys_bib.sources.crossref import CrossrefClient
 
     plan = plan_lookups(records)
     ids = list(dict.fromkeys(i.value for i in plan.arxiv.values()))

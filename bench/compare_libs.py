@@ -31,7 +31,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE))
 
 
 def _best(fn: Any, repeat: int) -> tuple[float, Any]:
@@ -45,8 +44,7 @@ def _best(fn: Any, repeat: int) -> tuple[float, Any]:
 
 
 def resolved_records(workdir: Path) -> list[Any]:
-    from warm_rebuild import populate_cache
-
+    from bench.warm_rebuild import populate_cache
     from mlsys_bib.build import bundled_list_path, load_list
     from mlsys_bib.config import Settings
     from mlsys_bib.resolve import resolve_records

@@ -55,7 +55,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE))
 
 CANDIDATES = (
     "names-cache",
@@ -158,7 +157,7 @@ def _patch_sweep_once() -> None:
 
 
 def _patch_toc_index() -> None:
-    from mlsys_bib.resolve import dblp
+    from mlsys_bib.sources import dblp
 
     original = dblp.match
     indexes: dict[int, Any] = {}
@@ -331,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    from warm_rebuild import make_list, populate_cache
+    from bench.warm_rebuild import make_list, populate_cache
 
     candidates = [c for c in args.only.split(",") if c]
     with tempfile.TemporaryDirectory(prefix="mlsys-prof-") as tmp:

@@ -35,7 +35,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-sys.path.insert(0, str(HERE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,7 +42,7 @@ sys.path.insert(0, str(HERE))
 
 
 def make_list(factor: int, workdir: Path) -> Path:
-    from gen_list import SEED, generate
+    from bench.gen_list import SEED, generate
 
     path = workdir / f"list-{factor}x.md"
     path.write_text(generate(SEED.read_text(encoding="utf-8"), factor), encoding="utf-8")
@@ -52,11 +51,10 @@ def make_list(factor: int, workdir: Path) -> Path:
 
 def populate_cache(list_path: Path, cache_path: Path) -> dict[str, Any]:
     """Cold-resolve ``list_path`` into ``cache_path`` against the fake services, no spacing."""
-    from fake_services import FakeServices
-
     from mlsys_bib.build import load_list
     from mlsys_bib.config import Settings
     from mlsys_bib.resolve import resolve_records
+    from tests.fakes.services import FakeServices
 
     recordset = load_list(list_path)
     with FakeServices(records=recordset, crossref_enforce=False) as fake:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from mlsys_bib.config import Settings
-from mlsys_bib.resolve.cache import Cache
-from mlsys_bib.resolve.http import HttpClient
+from mlsys_bib.net.cache import Cache
+from mlsys_bib.net.http import HttpClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # tests/ -> the checkout
 SHARED = Path(__import__("os").environ.get("MLSYS_BIB_SHARED", ROOT.parent / "shared"))
 RECORDED = SHARED / "fixtures" / "recorded"
 SEED = ROOT / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsys_bib.model import Person, Record, Verdict
-from mlsys_bib.resolve.titles import normalise
+from mlsys_bib.text.titles import normalise
 
 SERVICE_SOURCES = {"arxiv", "crossref", "doi", "dblp"}
 NOT_RESOLVED = {Verdict.FAILED, Verdict.NOT_FOUND, Verdict.PARTIAL, Verdict.AMBIGUOUS, Verdict.UNRESOLVED}
@@ -48,7 +48,7 @@ class Truth:
 
     def __init__(self, records: list[Record], fake: Any) -> None:
         from mlsys_bib.resolve import _toc_key, plan_lookups
-        from mlsys_bib.resolve.arxiv import normalize_title
+        from mlsys_bib.sources.arxiv import normalize_title
 
         papers = fake.catalog.papers[: len(records)]
         self.papers = {}
@@ -91,7 +91,7 @@ def wrong_metadata(record: Record, truth: Truth) -> list[str]:
     its DOI or the DOI its arXiv entry reports, its DBLP key), and titles, authors and years
     must be this paper's.
     """
-    from fake_services import dblp_info
+    from tests.fakes.services import dblp_info
 
     paper = truth.papers[record.key]
     arxiv_ids = {i.value for i in record.identifiers if i.kind == "arxiv"}

@@ -1,6 +1,6 @@
 """Loopback plumbing for the drills: a raw HTTP server, a request-key log for FakeServices, a small list.
 
-The four services themselves are ``bench/fake_services.py`` (FakeServices): the drills use it
+The four services themselves are ``tests/fakes/services.py`` (FakeServices): the drills use it
 as it is. What it does not do, and the drills need, lives here:
 
 * :class:`LoopbackServer`: a threaded HTTP/1.1 server whose answers are whatever a function
@@ -181,7 +181,7 @@ class LookupLog:
 
 
 def _norm_title(text: str) -> str:
-    from mlsys_bib.resolve.arxiv import normalize_title
+    from mlsys_bib.sources.arxiv import normalize_title
 
     return normalize_title(text)
 

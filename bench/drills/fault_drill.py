@@ -2,7 +2,7 @@
 
     python bench/drills/fault_drill.py --seeds 0-9 --rate 0.2
 
-For each seed: a resolve run of every record of the seed against ``bench/fake_services.py``
+For each seed: a resolve run of every record of the seed against ``tests/fakes/services.py``
 answering a seeded random ``rate`` of requests with 429, 500, 503, connection resets,
 timeouts, truncated bodies, HTML instead of JSON/Atom and valid-looking answers about another
 paper (``wrong_id``); then a fault-free run on the same cache; then a warm run. Checked, per
@@ -34,18 +34,15 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(HERE))
 
-from drillcheck import Truth, list_data_kept, snapshot, snapshots, wrong_metadata  # noqa: E402
-from drillserver import log_lookups  # noqa: E402
-from fake_services import FAULT_KINDS, FakeServices  # noqa: E402
-
+from bench.drills.drillcheck import Truth, list_data_kept, snapshot, snapshots, wrong_metadata  # noqa: E402
+from bench.drills.drillserver import log_lookups  # noqa: E402
 from mlsys_bib.build import load_list  # noqa: E402
 from mlsys_bib.config import Settings  # noqa: E402
 from mlsys_bib.model import Verdict  # noqa: E402
+from mlsys_bib.net.http import HttpClient  # noqa: E402
 from mlsys_bib.resolve import resolve_records  # noqa: E402
-from mlsys_bib.resolve.http import HttpClient  # noqa: E402
+from tests.fakes.services import FAULT_KINDS, FakeServices  # noqa: E402
 
 CLIENT_TIMEOUT = 0.5
 

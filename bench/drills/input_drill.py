@@ -35,9 +35,8 @@ from hypothesis import HealthCheck, given, settings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 
-import test_drill_input as t  # noqa: E402
+from tests.drills import test_drill_input as t  # noqa: E402
 
 COUNTS: Counter[str] = Counter()
 
@@ -58,7 +57,7 @@ def run_property(name: str, strategy, check, examples: int) -> None:  # type: ig
 
 
 def cache_drill(n: int, seed: int, work: Path) -> dict[str, object]:
-    from mlsys_bib.resolve.cache import Cache, CacheEntry, CacheError
+    from mlsys_bib.net.cache import Cache, CacheEntry, CacheError
 
     base = work / "base.sqlite"
     with Cache(base) as cache:

@@ -3,7 +3,7 @@
     python bench/drills/kill_drill.py --kills 20 --sigints 5 --seed 1
 
 The whole seed is resolved by ``mlsys-bib build`` in a subprocess, every service pointed at
-``bench/fake_services.py`` on loopback (slowed down so that a random moment often falls in a
+``tests/fakes/services.py`` on loopback (slowed down so that a random moment often falls in a
 request) and ``MLSYS_BIB_CACHE`` at a file of the drill. Each trial starts a build and SIGKILLs
 it at one random moment, of one of these kinds (drawn at random):
 
@@ -47,12 +47,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(HERE))
 
-from drillcheck import export_tree, integrity, parse_exports, tree_diff  # noqa: E402
-from drillserver import log_lookups  # noqa: E402
-from fake_services import FakeServices  # noqa: E402
+from bench.drills.drillcheck import export_tree, integrity, parse_exports, tree_diff  # noqa: E402
+from bench.drills.drillserver import log_lookups  # noqa: E402
+from tests.fakes.services import FakeServices  # noqa: E402
 
 KILLPOINT = HERE / "killpoint.py"
 KINDS = ("timed", "request", "cache-commit", "export-write", "export-rename")

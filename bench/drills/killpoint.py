@@ -87,7 +87,7 @@ def install(spec: str) -> None:
     if kind not in ("cache-commit", "export-write", "export-rename", "count"):
         raise SystemExit(f"killpoint: unknown kill point {spec!r}")
 
-    from mlsys_bib.resolve import cache as cache_mod
+    from mlsys_bib.net import cache as cache_mod
 
     original_init = cache_mod.Cache.__init__
     commit_target = target if kind == "cache-commit" else None

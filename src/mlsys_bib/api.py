@@ -12,7 +12,7 @@ from .build import DEFAULT_STYLES, load_list, write_exports
 from .config import Settings
 from .model import Record, Section
 from .records import RecordSet
-from .resolve.titles import normalise
+from .text.titles import normalise
 
 
 class Bibliography:

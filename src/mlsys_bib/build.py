@@ -41,7 +41,7 @@ def read_list(source: str | Path | None, settings: Settings | None = None) -> tu
         return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
     text_source = str(source)
     if text_source.startswith(("http://", "https://")):
-        from .resolve.http import HttpClient
+        from .net.http import HttpClient
 
         settings = settings or Settings.from_env()
         with HttpClient(settings) as http:
@@ -82,7 +82,7 @@ class RenderedEntries:
         return {k: e.body.decode("utf-8") for k, e in found.items()}
 
     def put_many(self, items: dict[str, str]) -> None:
-        from .resolve.cache import CacheEntry
+        from .net.cache import CacheEntry
 
         self.cache.put_many(
             CacheEntry(self.NAMESPACE, k, 200, "text/plain", v.encode("utf-8"), "", False)
@@ -224,7 +224,7 @@ def build(
         memo = None
         cache = None
         if resolve and refs:
-            from .resolve.cache import Cache
+            from .net.cache import Cache
 
             cache = Cache(settings.cache_path)
             memo = RenderedEntries(cache)

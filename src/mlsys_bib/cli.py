@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import SERVICES, Settings
-from .resolve.cache import CacheError
+from .net.cache import CacheError
 
 
 def _settings(args: argparse.Namespace) -> Settings:

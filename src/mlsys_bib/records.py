@@ -14,7 +14,7 @@ from . import venues
 from .keys import KeyLock, assign_keys
 from .model import Kind, ListItem, Provenance, Record
 from .parse.markdown import ParsedList
-from .resolve.titles import normalise
+from .text.titles import normalise
 
 # Identifier kinds that name exactly one paper (merging on them is safe).
 _MERGE_KINDS = {"arxiv", "doi", "openreview", "acl", "ieee", "usenix", "pvldb", "mlsys", "neurips", "pmlr"}

@@ -35,10 +35,10 @@ from typing import Any
 from ..config import Settings
 from ..ids import Identifier
 from ..model import Metadata, Record, Verdict
+from ..net.cache import Cache
+from ..net.http import HttpClient
+from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 from . import merge
-from .cache import Cache
-from .http import HttpClient
-from .outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 
 __all__ = ["ResolveReport", "resolve_records", "plan_lookups"]
 
@@ -169,7 +169,7 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
             if _is_workshop(record) and (venue is None or not venue.workshop):
                 plan.nothing[record.key] = f"workshop of {tag.venue}: no DBLP venue to confirm a title match"
             else:
-                from .dblp import title_query
+                from ..sources.dblp import title_query
 
                 plan.dblp_search[record.key] = title_query(record.items[0].title)
         elif tag is not None and tag.under_review:
@@ -187,7 +187,7 @@ def _prefer_searches_over_large_tocs(plan: Plan, by_key: dict[str, Record]) -> N
     keeps its TOC query only when it has at least as many papers to match as the TOC has pages.
     Matching stays as strict (title, year and venue must agree) either way.
     """
-    from .dblp import title_query
+    from ..sources.dblp import title_query
 
     groups: dict[str, list[str]] = {}
     for key, toc in plan.toc.items():
@@ -217,9 +217,9 @@ class _Run:
     def __init__(
         self, records: list[Record], settings: Settings, http: HttpClient, cache: Cache, bar: Any
     ) -> None:
-        from .arxiv import ArxivClient
-        from .crossref import CrossrefClient
-        from .dblp import DblpClient
+        from ..sources.arxiv import ArxivClient
+        from ..sources.crossref import CrossrefClient
+        from ..sources.dblp import DblpClient
 
         self.records = records
         self.by_key = {r.key: r for r in records}
@@ -321,7 +321,7 @@ class _Run:
                 merge.apply(self.by_key[key], outcome.value)
 
     def merge_dblp(self, plan: Plan, tocs: dict[str, Outcome], searches: dict[str, Outcome]) -> None:
-        from . import dblp
+        from ..sources import dblp
 
         for key, toc_key in list(plan.toc.items()) + list(plan.toc_extra.items()):
             extra = key in plan.toc_extra
@@ -365,7 +365,7 @@ class _Run:
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:
-        from . import dblp
+        from ..sources import dblp
 
         tag = record.tag
         venue, name = _venue(record)

@@ -52,7 +52,7 @@ import re
 from typing import Any
 
 from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
-from .titles import normalise
+from ..text.titles import normalise
 
 #: Where a paper appeared; the list is authoritative for these when it tags a venue.
 WHERE_FIELDS = frozenset(

@@ -1,7 +1,7 @@
 """The whole seed resolved against loopback services, then exported and read back.
 
 The committed exports carry list data only (no machine here reaches the real services); this
-resolves every record through the real clients against bench/fake_services.py (the services'
+resolves every record through the real clients against tests/fakes/services.py (the services'
 real request and response shapes, synthetic metadata consistent with the list), so the exports
 carry authors, pages, volumes, DOIs and eprints, and checks that nothing is lost on the way
 back through bibtexparser, pybtex and citeproc-py, and that the real clients accept it all.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,10 @@ from test_roundtrip import EXPORT_READERS
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
 
-from fake_services import FakeServices  # noqa: E402
+from tests.fakes.services import FakeServices  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from urllib.parse import quote
 from ..config import Settings
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Provenance
-from .cache import Cache, CacheEntry, now_iso
+from ..net.cache import Cache, CacheEntry, now_iso
+from ..net.http import HttpClient, ServiceError, loads_json
 from .crossref import common_fields
-from .http import HttpClient, ServiceError, loads_json
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ In-process::
 
 Command line (prints the base URL on the first line, then serves until interrupted)::
 
-    python bench/fake_services.py --port 0 --list src/mlsys_bib/data/ml-systems-papers.md \\
+    python -m tests.fakes.services --port 0 --list src/mlsys_bib/data/ml-systems-papers.md \\
         --arxiv-interval 3 --dblp-interval 1 --fault-rate 0.2 --seed 1
 """
 

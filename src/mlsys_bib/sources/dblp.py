@@ -37,10 +37,10 @@ from typing import Any
 from .. import ids
 from ..config import Settings
 from ..model import Kind, Metadata, Person, Provenance
-from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, ServiceError, loads_json
+from ..net.cache import Cache, CacheEntry, now_iso
+from ..net.http import HttpClient, ServiceError, loads_json
+from ..text.titles import covers_query, display_title, normalise
 from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome
-from .titles import covers_query, display_title, normalise
 
 SERVICE = "dblp"
 NS_TOC = "dblp-toc"

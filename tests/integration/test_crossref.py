@@ -12,8 +12,8 @@ from conftest import ClientEnv, serve_recorded
 from werkzeug.wrappers import Response as WResponse
 
 from mlsys_bib.model import Kind, Person
-from mlsys_bib.resolve import crossref as crossref_mod
-from mlsys_bib.resolve.crossref import (
+from mlsys_bib.sources import crossref as crossref_mod
+from mlsys_bib.sources.crossref import (
     BATCH_SIZE,
     MAX_URL_BYTES,
     SELECT,
@@ -23,8 +23,8 @@ from mlsys_bib.resolve.crossref import (
     work_to_metadata,
 )
 
-DATA = Path(__file__).parent / "data" / "crossref"
-DOI_DATA = Path(__file__).parent / "data" / "doi"
+DATA = Path(__file__).parents[1] / "data" / "crossref"
+DOI_DATA = Path(__file__).parents[1] / "data" / "doi"
 ITEM = json.loads((DATA / "work_item.json").read_text())
 ENVELOPE = json.loads((DATA / "worklist_envelope.json").read_text())
 CSL = "application/vnd.citationstyles.csl+json"

@@ -33,7 +33,7 @@ from mlsys_bib import cli
 from mlsys_bib.parse.markdown import ParsedList, parse_list
 from mlsys_bib.records import build_records
 
-SEED = Path(__file__).resolve().parent.parent / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
+SEED = Path(__file__).resolve().parents[2] / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
 EXAMPLES = int(os.environ.get("MLSYS_BIB_DRILL_EXAMPLES", "40"))
 REPORT_KINDS = {"continuation", "note", "unparsed", "skipped"}
 DRILL = settings(
@@ -339,7 +339,7 @@ def _foreign_db(path: Path) -> None:
 
 
 def _newer_schema(path: Path) -> None:
-    from mlsys_bib.resolve.cache import APPLICATION_ID
+    from mlsys_bib.net.cache import APPLICATION_ID
 
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -351,7 +351,7 @@ def _newer_schema(path: Path) -> None:
 
 def _damaged_pages(path: Path) -> None:
     """A real mlsys-bib cache whose header survives but whose data pages are overwritten."""
-    from mlsys_bib.resolve.cache import Cache, CacheEntry
+    from mlsys_bib.net.cache import Cache, CacheEntry
 
     with Cache(path) as cache:
         cache.put_many(
@@ -387,7 +387,7 @@ def _offline_resolve(tmp_path: Path, cache_path: Path) -> tuple[int, str, str]:
 @pytest.mark.parametrize("name", list(CORRUPTIONS))
 def test_corrupt_cache_is_refused_by_the_cache_class_with_a_clear_error(tmp_path, name):
     """The Cache class itself: a clear CacheError naming the file (never sqlite3's bare error)."""
-    from mlsys_bib.resolve.cache import Cache, CacheError
+    from mlsys_bib.net.cache import Cache, CacheError
 
     path = tmp_path / "cache.sqlite"
     CORRUPTIONS[name](path)
@@ -423,7 +423,7 @@ def test_empty_cache_file_is_recovered_transparently(tmp_path):
 
 
 def test_cache_path_that_is_a_directory_is_a_clear_error(tmp_path):
-    from mlsys_bib.resolve.cache import Cache, CacheError
+    from mlsys_bib.net.cache import Cache, CacheError
 
     path = tmp_path / "cache.sqlite"
     path.mkdir()

@@ -17,14 +17,14 @@ from werkzeug import Request, Response
 
 from mlsys_bib.config import Settings
 from mlsys_bib.model import Kind, Metadata, Person, Provenance
-from mlsys_bib.resolve import dblp
-from mlsys_bib.resolve.cache import Cache
-from mlsys_bib.resolve.dblp import DblpClient, match, parse_hits, split_name, toc_stream, venue_names
-from mlsys_bib.resolve.http import HttpClient
-from mlsys_bib.resolve.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND
-from mlsys_bib.resolve.titles import normalise, same_title
+from mlsys_bib.net.cache import Cache
+from mlsys_bib.net.http import HttpClient
+from mlsys_bib.sources import dblp
+from mlsys_bib.sources.dblp import DblpClient, match, parse_hits, split_name, toc_stream, venue_names
+from mlsys_bib.sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND
+from mlsys_bib.text.titles import normalise, same_title
 
-DATA = Path(__file__).parent / "data" / "dblp"
+DATA = Path(__file__).parents[1] / "data" / "dblp"
 API = "/search/publ/api"
 
 

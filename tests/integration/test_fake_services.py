@@ -1,4 +1,4 @@
-"""bench/fake_services.py answers in the services' real shapes, enforces limits, injects faults.
+"""tests/fakes/services.py answers in the services' real shapes, enforces limits, injects faults.
 
 The responses are parsed with the project's own parsers, so a drift between the fake and what
 the clients expect shows up here rather than as a mysterious benchmark number.
@@ -15,16 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+ROOT = Path(__file__).resolve().parents[2]
 
-import fake_services as fsmod  # noqa: E402
-from fake_services import FakeServices, Paper  # noqa: E402
-
-from mlsys_bib.resolve import arxiv as rarxiv  # noqa: E402
-from mlsys_bib.resolve import crossref as rcrossref  # noqa: E402
-from mlsys_bib.resolve import dblp as rdblp  # noqa: E402
-from mlsys_bib.resolve import doi as rdoi  # noqa: E402
+import tests.fakes.services as fsmod  # noqa: E402
+from mlsys_bib.sources import arxiv as rarxiv  # noqa: E402
+from mlsys_bib.sources import crossref as rcrossref  # noqa: E402
+from mlsys_bib.sources import dblp as rdblp  # noqa: E402
+from mlsys_bib.sources import doi as rdoi  # noqa: E402
+from tests.fakes.services import FakeServices, Paper  # noqa: E402
 
 CSL = "application/vnd.citationstyles.csl+json"
 
@@ -246,7 +244,7 @@ def test_rate_limits_answer_429_or_503_with_retry_after():
 
 def test_project_client_is_polite():
     from mlsys_bib.config import Settings
-    from mlsys_bib.resolve.http import HttpClient
+    from mlsys_bib.net.http import HttpClient
 
     with FakeServices(papers=_papers(), arxiv_interval=0.2, dblp_interval=0.1) as fs:
         settings = Settings(arxiv_url=fs.url, dblp_url=fs.url, min_interval={"arxiv": 0.2, "dblp": 0.1})
@@ -331,7 +329,7 @@ def test_slow_delays_every_request():
 
 def test_cli_prints_url_and_serves():
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "fake_services.py"), "--port", "0", "--arxiv-interval", "0",
+        [sys.executable, str(ROOT / "tests" / "fakes" / "services.py"), "--port", "0", "--arxiv-interval", "0",
          "--dblp-interval", "0"],  # fmt: skip
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlsys_bib.resolve.markup import clean_text, has_markup, to_plain, to_rich
+from mlsys_bib.text.markup import clean_text, has_markup, to_plain, to_rich
 
 
 @pytest.mark.parametrize(

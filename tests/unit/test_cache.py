@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mlsys_bib.config import Settings
-from mlsys_bib.resolve.cache import Cache, CacheEntry, CacheError, now_iso, parse_iso
+from mlsys_bib.net.cache import Cache, CacheEntry, CacheError, now_iso, parse_iso
 
 
 def entry(
@@ -69,7 +69,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from mlsys_bib.resolve.cache import Cache, CacheEntry
+    from mlsys_bib.net.cache import Cache, CacheEntry
     cache = Cache(Path(sys.argv[1]))
     n = 0
     while True:

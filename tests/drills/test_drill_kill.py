@@ -7,25 +7,22 @@ either the old or the new one, and a rerun writes exports byte-identical to an u
 build. Ctrl-C during a request exits 130 with one line and no traceback.
 
 The machinery (and the long version with 20 random kills over the whole seed) is
-``bench/drills/kill_drill.py``; services are ``bench/fake_services.py`` on loopback.
+``bench/drills/kill_drill.py``; services are ``tests/fakes/services.py`` on loopback.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "bench" / "drills"))
+ROOT = Path(__file__).resolve().parents[2]
 
-from drillcheck import export_tree, tree_diff  # noqa: E402
-from drillserver import small_list  # noqa: E402
-from kill_drill import Drill, refs_available  # noqa: E402
+from bench.drills.drillcheck import export_tree, tree_diff  # noqa: E402
+from bench.drills.drillserver import small_list  # noqa: E402
+from bench.drills.kill_drill import Drill, refs_available  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ from urllib.parse import quote, urlencode
 from ..config import Settings
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Person, Provenance
-from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, Response, ServiceError, loads_json
-from .markup import clean_text, to_plain
+from ..net.cache import Cache, CacheEntry, now_iso
+from ..net.http import HttpClient, Response, ServiceError, loads_json
+from ..text.markup import clean_text, to_plain
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)

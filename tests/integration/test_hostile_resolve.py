@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SHARED_TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 
 HOSTILE_TITLE = (

@@ -9,7 +9,6 @@ resolve run must survive them with the records' list data intact.
 
 from __future__ import annotations
 
-import sys
 import time
 import tracemalloc
 import zlib
@@ -18,24 +17,22 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench" / "drills"))
+ROOT = Path(__file__).resolve().parents[2]
 
-from drillserver import LoopbackServer, Reply, Request, iter_zeros  # noqa: E402
-
+from bench.drills.drillserver import LoopbackServer, Reply, Request, iter_zeros  # noqa: E402
 from mlsys_bib.config import Settings  # noqa: E402
 from mlsys_bib.ids import arxiv as arxiv_ids  # noqa: E402
 from mlsys_bib.model import Verdict  # noqa: E402
+from mlsys_bib.net.cache import Cache  # noqa: E402
+from mlsys_bib.net.http import HttpClient  # noqa: E402
 from mlsys_bib.parse.markdown import parse_list  # noqa: E402
 from mlsys_bib.records import build_records  # noqa: E402
 from mlsys_bib.resolve import resolve_records  # noqa: E402
-from mlsys_bib.resolve.arxiv import ArxivClient  # noqa: E402
-from mlsys_bib.resolve.cache import Cache  # noqa: E402
-from mlsys_bib.resolve.crossref import CrossrefClient  # noqa: E402
-from mlsys_bib.resolve.dblp import DblpClient  # noqa: E402
-from mlsys_bib.resolve.doi import DoiClient  # noqa: E402
-from mlsys_bib.resolve.http import HttpClient  # noqa: E402
-from mlsys_bib.resolve.outcome import FAILED  # noqa: E402
+from mlsys_bib.sources.arxiv import ArxivClient  # noqa: E402
+from mlsys_bib.sources.crossref import CrossrefClient  # noqa: E402
+from mlsys_bib.sources.dblp import DblpClient  # noqa: E402
+from mlsys_bib.sources.doi import DoiClient  # noqa: E402
+from mlsys_bib.sources.outcome import FAILED  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"
 MB = 1024 * 1024

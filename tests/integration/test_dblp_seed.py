@@ -20,8 +20,9 @@ from conftest import loopback_settings
 from werkzeug import Request, Response
 
 from mlsys_bib.model import Record
-from mlsys_bib.resolve import dblp, plan_lookups, resolve_records
-from mlsys_bib.resolve.titles import normalise
+from mlsys_bib.resolve import plan_lookups, resolve_records
+from mlsys_bib.sources import dblp
+from mlsys_bib.text.titles import normalise
 
 try:  # the lead's parser and record builder
     from mlsys_bib.parse.markdown import parse_list

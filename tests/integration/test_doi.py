@@ -8,9 +8,9 @@ import pytest
 from conftest import ClientEnv, recorded_entry, serve_recorded
 
 from mlsys_bib.model import Kind, Person
-from mlsys_bib.resolve.doi import ACCEPT, DoiClient, csl_to_metadata
+from mlsys_bib.sources.doi import ACCEPT, DoiClient, csl_to_metadata
 
-DATA = Path(__file__).parent / "data" / "doi"
+DATA = Path(__file__).parents[1] / "data" / "doi"
 
 
 class Env(ClientEnv):

@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response as WResponse
 from mlsys_bib.ids import Identifier
 from mlsys_bib.ids import arxiv as arxiv_ids
 from mlsys_bib.model import Kind, Person
-from mlsys_bib.resolve.arxiv import (
+from mlsys_bib.net.cache import CacheEntry
+from mlsys_bib.sources.arxiv import (
     BATCH_SIZE,
     ArxivClient,
     FeedError,
@@ -22,9 +23,8 @@ from mlsys_bib.resolve.arxiv import (
     parse_feed,
     split_name,
 )
-from mlsys_bib.resolve.cache import CacheEntry
 
-DATA = Path(__file__).parent / "data" / "arxiv"
+DATA = Path(__file__).parents[1] / "data" / "arxiv"
 FEED = (DATA / "feed_template.xml").read_text()
 ENTRY = (DATA / "entry_template.xml").read_text()
 ERROR = (DATA / "error_feed_template.xml").read_text()

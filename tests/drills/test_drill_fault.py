@@ -1,6 +1,6 @@
 """Fault drill (fast version): services that fail a seeded 20% of requests lose nothing.
 
-Against ``bench/fake_services.py`` (FakeServices) seeded with a small excerpt of the list, a
+Against ``tests/fakes/services.py`` (FakeServices) seeded with a small excerpt of the list, a
 faulty run (429, 500, 503, resets, timeouts, truncated bodies, HTML instead of JSON/Atom) must
 leave every record either resolved exactly as a fault-free run resolves it, or with its list
 data and a failed / not found / partial verdict; no record may carry metadata of another paper;
@@ -17,33 +17,29 @@ The long version is ``bench/drills/fault_drill.py`` (the whole seed, more seeds)
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "bench" / "drills"))
+ROOT = Path(__file__).resolve().parents[2]
 
-from drillcheck import Truth, list_data_kept, snapshot, snapshots, wrong_metadata  # noqa: E402
-from drillserver import LoopbackServer, Reply, Request, log_lookups, small_list  # noqa: E402
-from fake_services import FAULT_KINDS, FakeServices  # noqa: E402
-
+from bench.drills.drillcheck import Truth, list_data_kept, snapshot, snapshots, wrong_metadata  # noqa: E402
+from bench.drills.drillserver import LoopbackServer, Reply, Request, log_lookups, small_list  # noqa: E402
 from mlsys_bib.config import Settings  # noqa: E402
 from mlsys_bib.ids import arxiv as arxiv_ids  # noqa: E402
 from mlsys_bib.model import Verdict  # noqa: E402
+from mlsys_bib.net.cache import Cache  # noqa: E402
+from mlsys_bib.net.http import HttpClient  # noqa: E402
 from mlsys_bib.parse.markdown import parse_list  # noqa: E402
 from mlsys_bib.records import build_records  # noqa: E402
 from mlsys_bib.resolve import resolve_records  # noqa: E402
-from mlsys_bib.resolve.arxiv import ArxivClient  # noqa: E402
-from mlsys_bib.resolve.cache import Cache  # noqa: E402
-from mlsys_bib.resolve.crossref import CrossrefClient  # noqa: E402
-from mlsys_bib.resolve.dblp import DblpClient  # noqa: E402
-from mlsys_bib.resolve.doi import DoiClient  # noqa: E402
-from mlsys_bib.resolve.http import HttpClient  # noqa: E402
-from mlsys_bib.resolve.outcome import FOUND  # noqa: E402
+from mlsys_bib.sources.arxiv import ArxivClient  # noqa: E402
+from mlsys_bib.sources.crossref import CrossrefClient  # noqa: E402
+from mlsys_bib.sources.dblp import DblpClient  # noqa: E402
+from mlsys_bib.sources.doi import DoiClient  # noqa: E402
+from mlsys_bib.sources.outcome import FOUND  # noqa: E402
+from tests.fakes.services import FAULT_KINDS, FakeServices  # noqa: E402
 
 TRANSPORT_FAULTS = tuple(k for k in FAULT_KINDS if k != "wrong_id")
 CLIENT_TIMEOUT = 0.4
@@ -285,7 +281,7 @@ def test_arxiv_batched_search_with_one_foreign_entry_is_not_cached_as_a_miss(tmp
     outcomes, _ = _ask(tmp_path, handler, lambda http, cache, s: ArxivClient(http, cache, s).search_titles(asked))
     assert outcomes[asked[0]].status == FOUND
     with Cache(tmp_path / "c.sqlite") as cache:
-        from mlsys_bib.resolve.arxiv import SEARCH_NAMESPACE, normalize_title
+        from mlsys_bib.sources.arxiv import SEARCH_NAMESPACE, normalize_title
 
         negative = cache.get(SEARCH_NAMESPACE, normalize_title(asked[1]))
     # the second title may well be unknown, but this answer cannot say so: retry it next run

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WResponse
 
 from mlsys_bib import __version__
 from mlsys_bib.config import DEFAULT_MIN_INTERVAL, Settings, parse_min_interval
-from mlsys_bib.resolve.http import (
+from mlsys_bib.net.http import (
     HttpClient,
     OfflineError,
     Response,
@@ -312,8 +312,8 @@ def test_drip_fed_body_hits_the_total_deadline(httpserver, tmp_path):
 def test_unreachable_service_fails_fast_for_the_rest_of_the_run():
     """Without network, the first failure marks the service down; later requests cost nothing."""
     from mlsys_bib.config import Settings as _Settings
-    from mlsys_bib.resolve.http import HttpClient as _Client
-    from mlsys_bib.resolve.http import ServiceError as _Error
+    from mlsys_bib.net.http import HttpClient as _Client
+    from mlsys_bib.net.http import ServiceError as _Error
 
     waits: list[float] = []
     client = _Client(_Settings.from_env(retries=2), sleep=waits.append)

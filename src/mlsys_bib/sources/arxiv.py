@@ -35,11 +35,11 @@ from ..ids import Identifier
 from ..ids import arxiv as arxiv_ids
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Person, Provenance
-from .cache import Cache, CacheEntry, now_iso
-from .http import HttpClient, Response, ServiceError
-from .markup import clean_text
+from ..net.cache import Cache, CacheEntry, now_iso
+from ..net.http import HttpClient, Response, ServiceError
+from ..text.markup import clean_text
+from ..text.titles import share_words
 from .outcome import Outcome
-from .titles import share_words
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from mlsys_bib import venues
 from mlsys_bib.config import Settings
 from mlsys_bib.ids import Identifier
 from mlsys_bib.model import Kind, ListItem, Provenance, Record, Section, VenueTag, Verdict
+from mlsys_bib.net.http import HttpClient
 from mlsys_bib.resolve import ResolveReport, plan_lookups, resolve_records
-from mlsys_bib.resolve.http import HttpClient
-from mlsys_bib.resolve.titles import normalise
+from mlsys_bib.text.titles import normalise
 
 SECTION = Section("2.2", "DNN job scheduling")
 

@@ -1,0 +1,1 @@
+"""Text helpers shared by every stage: title normalisation and matching, names, markup cleaning."""
