@@ -66,10 +66,11 @@ def planned_requests(records: list[Any], settings: Any) -> dict[str, int]:
     from mlsys_bib.resolve import plan_lookups
     from mlsys_bib.sources import arxiv
     from mlsys_bib.sources.crossref import CrossrefClient
+    from mlsys_bib.text.titles import search_words
 
     plan = plan_lookups(records)
     ids = list(dict.fromkeys(i.value for i in plan.arxiv.values()))
-    titles = list(dict.fromkeys(arxiv.normalize_title(t) for t in plan.arxiv_search.values()))
+    titles = list(dict.fromkeys(search_words(t) for t in plan.arxiv_search.values()))
     searcher = arxiv.ArxivClient.__new__(arxiv.ArxivClient)
     crossref = CrossrefClient(None, None, settings)  # type: ignore[arg-type]
     dois = sorted({d.lower() for d in plan.dois.values()})

@@ -48,7 +48,7 @@ class Truth:
 
     def __init__(self, records: list[Record], fake: Any) -> None:
         from mlsys_bib.resolve import _toc_key, plan_lookups
-        from mlsys_bib.sources.arxiv import normalize_title
+        from mlsys_bib.text.titles import search_words
 
         papers = fake.catalog.papers[: len(records)]
         self.papers = {}
@@ -74,7 +74,7 @@ class Truth:
             if record.key in plan.dblp_search:
                 add(f"dblp-search:{plan.dblp_search[record.key]}", record.key)
             if record.key in plan.arxiv_search:
-                add(f"arxiv-search:{normalize_title(plan.arxiv_search[record.key])}", record.key)
+                add(f"arxiv-search:{search_words(plan.arxiv_search[record.key])}", record.key)
 
     def keys_of(self, lookup: str) -> set[str]:
         return self.by_lookup.get(lookup, set())

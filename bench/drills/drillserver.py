@@ -181,9 +181,9 @@ class LookupLog:
 
 
 def _norm_title(text: str) -> str:
-    from mlsys_bib.sources.arxiv import normalize_title
+    from mlsys_bib.text.titles import search_words
 
-    return normalize_title(text)
+    return search_words(text)
 
 
 def log_lookups(fake: Any, on_request: Callable[[str], None] | None = None) -> LookupLog:

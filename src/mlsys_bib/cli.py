@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
 from .config import SERVICES, Settings
 from .net.cache import CacheError
+from .version import __version__
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import __version__
+from .version import __version__
 
 #: Services a user may restrict a run to with ``--only``.
 SERVICES: frozenset[str] = frozenset({"arxiv", "doi", "dblp"})

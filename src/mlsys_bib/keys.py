@@ -21,12 +21,8 @@ import unicodedata
 from pathlib import Path
 
 from .fsutil import atomic_write
+from .text.titles import KEY_STOP_WORDS
 
-_STOP = {
-    "a", "an", "the", "of", "for", "and", "on", "in", "to", "with", "via", "at", "by", "from",
-    "towards", "toward", "is", "are", "we", "your", "you", "do", "can", "how", "what", "why",
-    "when", "its", "it", "into", "over", "under", "using", "be", "all", "not", "as",
-}  # fmt: skip
 _SLUG_MAX = 24
 
 
@@ -50,7 +46,7 @@ def name_part(title: str) -> str:
         slug = ascii_slug(head)
         if slug:
             return slug[:_SLUG_MAX]
-    significant = [w for w in re.split(r"[^\w]+", title) if w and w.lower() not in _STOP]
+    significant = [w for w in re.split(r"[^\w]+", title) if w and w.lower() not in KEY_STOP_WORDS]
     slug = "".join(ascii_slug(w).capitalize() for w in significant[:3]).lower()
     return slug[:_SLUG_MAX] or "untitled"
 

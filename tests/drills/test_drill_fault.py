@@ -34,8 +34,8 @@ from mlsys_bib.net.http import HttpClient  # noqa: E402
 from mlsys_bib.parse.markdown import parse_list  # noqa: E402
 from mlsys_bib.records import build_records  # noqa: E402
 from mlsys_bib.resolve import resolve_records  # noqa: E402
+from mlsys_bib.resolve.dois import DoiLookup  # noqa: E402
 from mlsys_bib.sources.arxiv import ArxivClient  # noqa: E402
-from mlsys_bib.sources.crossref import CrossrefClient  # noqa: E402
 from mlsys_bib.sources.dblp import DblpClient  # noqa: E402
 from mlsys_bib.sources.doi import DoiClient  # noqa: E402
 from mlsys_bib.sources.outcome import FOUND  # noqa: E402
@@ -229,7 +229,7 @@ def test_crossref_single_work_for_another_doi_is_not_accepted(tmp_path):
             return Reply(200, json.dumps({"status": "ok", "message": {"items": []}}).encode())
         return Reply(200, json.dumps({"status": "ok", "message": OTHER_WORK}).encode())
 
-    outcomes, _ = _ask(tmp_path, handler, lambda http, cache, s: CrossrefClient(http, cache, s).fetch([ASKED_DOI]))
+    outcomes, _ = _ask(tmp_path, handler, lambda http, cache, s: DoiLookup(http, cache, s).fetch([ASKED_DOI]))
     outcome = outcomes[ASKED_DOI]
     assert outcome.status != FOUND or outcome.value.get("doi") == ASKED_DOI, outcome
 
@@ -281,9 +281,10 @@ def test_arxiv_batched_search_with_one_foreign_entry_is_not_cached_as_a_miss(tmp
     outcomes, _ = _ask(tmp_path, handler, lambda http, cache, s: ArxivClient(http, cache, s).search_titles(asked))
     assert outcomes[asked[0]].status == FOUND
     with Cache(tmp_path / "c.sqlite") as cache:
-        from mlsys_bib.sources.arxiv import SEARCH_NAMESPACE, normalize_title
+        from mlsys_bib.sources.arxiv import SEARCH_NAMESPACE
+        from mlsys_bib.text.titles import search_words
 
-        negative = cache.get(SEARCH_NAMESPACE, normalize_title(asked[1]))
+        negative = cache.get(SEARCH_NAMESPACE, search_words(asked[1]))
     # the second title may well be unknown, but this answer cannot say so: retry it next run
     assert outcomes[asked[1]].status != FOUND
     assert negative is None or not negative.negative, (outcomes[asked[1]], negative)

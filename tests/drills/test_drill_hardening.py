@@ -28,8 +28,8 @@ from mlsys_bib.net.http import HttpClient  # noqa: E402
 from mlsys_bib.parse.markdown import parse_list  # noqa: E402
 from mlsys_bib.records import build_records  # noqa: E402
 from mlsys_bib.resolve import resolve_records  # noqa: E402
+from mlsys_bib.resolve.dois import DoiLookup  # noqa: E402
 from mlsys_bib.sources.arxiv import ArxivClient  # noqa: E402
-from mlsys_bib.sources.crossref import CrossrefClient  # noqa: E402
 from mlsys_bib.sources.dblp import DblpClient  # noqa: E402
 from mlsys_bib.sources.doi import DoiClient  # noqa: E402
 from mlsys_bib.sources.outcome import FAILED  # noqa: E402
@@ -109,10 +109,10 @@ def ask(client: str, http: HttpClient, cache: Cache, settings: Settings) -> list
     if client == "arxiv-search":
         return list(ArxivClient(http, cache, settings).search_titles(["A Title Of Some Paper"]).values())
     if client == "crossref":
-        return list(CrossrefClient(http, cache, settings).fetch(["10.1145/3600006.3613165"]).values())
+        return list(DoiLookup(http, cache, settings).fetch(["10.1145/3600006.3613165"]).values())
     if client == "crossref-one":
-        client_ = CrossrefClient(http, cache, settings)
-        return [client_._fetch_one("10.1145/3600006.3613165") or client_.doi.fetch("10.1145/3600006.3613165")]
+        client_ = DoiLookup(http, cache, settings)
+        return [client_.crossref._fetch_one("10.1145/3600006.3613165") or client_.doi.fetch("10.1145/3600006.3613165")]
     if client == "doi":
         return [DoiClient(http, cache, settings).fetch("10.48550/arXiv.2401.00001")]
     if client == "dblp-toc":

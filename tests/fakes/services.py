@@ -72,6 +72,9 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
+# the project's matching form: the fakes' search engines index titles by the same words
+from mlsys_bib.text.titles import normalise
+
 __all__ = ["FAULT_KINDS", "FakeServices", "Paper", "Catalog", "main"]
 
 SERVICES = ("arxiv", "crossref", "doi", "dblp")
@@ -105,16 +108,6 @@ def _h(*parts: object) -> int:
 def _frac(*parts: object) -> float:
     """A stable number in [0, 1) for ``parts``."""
     return _h(*parts) / 2**64
-
-
-def norm_title(text: str) -> str:
-    """The server's own title folding (DBLP/arXiv search are word-based and case-blind)."""
-    text = html.unescape(text or "")
-    text = re.sub(r"</?[a-zA-Z][^<>]*>", " ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = re.sub(r"[\u0027\u2018\u2019`\u00b4]", "", text).replace("&", " and ")
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 _GIVEN = (
@@ -271,7 +264,7 @@ class Catalog:
             self.by_arxiv.setdefault(paper.arxiv, paper)
         if paper.doi:
             self.by_doi.setdefault(paper.doi.lower(), paper)
-        self.by_title[norm_title(paper.title)].append(paper)
+        self.by_title[normalise(paper.title)].append(paper)
         if paper.toc_key:
             self.tocs[paper.toc_key].append(paper)
 
@@ -304,7 +297,7 @@ class Catalog:
                     start = 1 + _h("page", paper.seed) % 900
                     paper.pages = f"{start}-{start + 10 + _h('len', paper.seed) % 12}"
         for index, paper in enumerate(self.papers):
-            for word in set(norm_title(paper.title).split()):
+            for word in set(normalise(paper.title).split()):
                 self._postings[word].add(index)
         self._vocab = sorted(self._postings)
 
@@ -341,7 +334,7 @@ class Catalog:
         )  # fmt: skip
 
     def title_papers(self, title: str) -> list[Paper]:
-        return list(self.by_title.get(norm_title(title), ()))
+        return list(self.by_title.get(normalise(title), ()))
 
     def search_words(self, words: list[str]) -> list[Paper]:
         """Papers whose title has, for every query word, a word starting with it (DBLP's rule)."""
@@ -1249,7 +1242,7 @@ class FakeServices:
         phrases = re.findall(r'ti:"([^"]*)"', query) + re.findall(r'ti:([^\s"()]+)', query)
         results: list[Paper] = []
         for phrase in phrases:
-            key = norm_title(phrase)
+            key = normalise(phrase)
             if not key:
                 continue
             known = [p for p in self.catalog.title_papers(key) if p.arxiv]
@@ -1412,12 +1405,12 @@ class FakeServices:
                 if sep and name in ("year", "venue", "type", "toc", "streamid"):
                     facets[name] = value
                 else:
-                    words.extend(norm_title(token).split())
+                    words.extend(normalise(token).split())
             papers = self.catalog.search_words(words) if words else []
             seeded = [
                 p
                 for p in papers
-                if p.seeded and _frac("dblp-search", norm_title(p.title)) < self.dblp_search_hit_rate
+                if p.seeded and _frac("dblp-search", normalise(p.title)) < self.dblp_search_hit_rate
             ]
             if (
                 not papers

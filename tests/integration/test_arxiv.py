@@ -19,10 +19,10 @@ from mlsys_bib.sources.arxiv import (
     BATCH_SIZE,
     ArxivClient,
     FeedError,
-    normalize_title,
     parse_feed,
     split_name,
 )
+from mlsys_bib.text.titles import search_words
 
 DATA = Path(__file__).parents[1] / "data" / "arxiv"
 FEED = (DATA / "feed_template.xml").read_text()
@@ -404,7 +404,7 @@ def search_handler(papers: list[tuple[str, str]]):
     def handle(request):
         query = request.args.get("search_query", "")
         phrases = re.findall(r'ti:"([^"]*)"', query)
-        hits = [(i, t) for i, t in papers if any(p in normalize_title(t) for p in phrases)]
+        hits = [(i, t) for i, t in papers if any(p in search_words(t) for p in phrases)]
         limit = int(request.args.get("max_results", "10"))
         return WResponse(feed(hits[:limit]), content_type="application/atom+xml")
 
@@ -474,7 +474,7 @@ def test_replay_recorded_search_feeds(recorded, httpserver, tmp_path, name, titl
     # is absent, so the miss is a failure to retry, not a "not found" to cache (see _search_batch).
     absent = out["A Title Absent From The Recorded Page"]
     assert absent.status == "failed" and "other titles" in absent.detail
-    assert env.cache.get("arxiv-search", normalize_title("A Title Absent From The Recorded Page")) is None
+    assert env.cache.get("arxiv-search", search_words("A Title Absent From The Recorded Page")) is None
 
 
 # -- names ---------------------------------------------------------------------------------------

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from test_roundtrip import EXPORT_READERS
 
 from mlsys_bib.build import build
 from mlsys_bib.cli import main
 from mlsys_bib.config import Settings
+from tests.integration.test_roundtrip import EXPORT_READERS
 
 
 def tree(root: Path) -> dict[str, bytes]:

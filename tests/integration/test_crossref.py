@@ -12,16 +12,15 @@ from conftest import ClientEnv, serve_recorded
 from werkzeug.wrappers import Response as WResponse
 
 from mlsys_bib.model import Kind, Person
+from mlsys_bib.resolve.dois import DoiLookup
 from mlsys_bib.sources import crossref as crossref_mod
 from mlsys_bib.sources.crossref import (
     BATCH_SIZE,
     MAX_URL_BYTES,
     SELECT,
-    CrossrefClient,
-    date_parts,
-    join_title,
     work_to_metadata,
 )
+from mlsys_bib.sources.csl import date_parts, join_title
 
 DATA = Path(__file__).parents[1] / "data" / "crossref"
 DOI_DATA = Path(__file__).parents[1] / "data" / "doi"
@@ -31,7 +30,7 @@ CSL = "application/vnd.citationstyles.csl+json"
 
 
 class Env(ClientEnv):
-    client_class = CrossrefClient
+    client_class = DoiLookup
 
 
 def item(doi: str, **changes) -> dict:

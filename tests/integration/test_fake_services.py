@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 import requests
 
+import tests.fakes.services as fsmod
+from mlsys_bib.sources import arxiv as rarxiv
+from mlsys_bib.sources import crossref as rcrossref
+from mlsys_bib.sources import dblp as rdblp
+from mlsys_bib.sources import doi as rdoi
+from mlsys_bib.text.titles import search_words
+from tests.fakes.services import FakeServices, Paper
+
 ROOT = Path(__file__).resolve().parents[2]
-
-import tests.fakes.services as fsmod  # noqa: E402
-from mlsys_bib.sources import arxiv as rarxiv  # noqa: E402
-from mlsys_bib.sources import crossref as rcrossref  # noqa: E402
-from mlsys_bib.sources import dblp as rdblp  # noqa: E402
-from mlsys_bib.sources import doi as rdoi  # noqa: E402
-from tests.fakes.services import FakeServices, Paper  # noqa: E402
-
 CSL = "application/vnd.citationstyles.csl+json"
 
 
@@ -115,7 +115,7 @@ def test_arxiv_title_search(fake):
     metas, _ = rarxiv.parse_feed(
         _get(fake, "/api/query", params={"search_query": q, "max_results": "40"}).content
     )
-    titles = {rarxiv.normalize_title(m.get("title")) for m in metas}
+    titles = {search_words(m.get("title")) for m in metas}
     assert "a preprint about caching" in titles  # seeded with an arXiv id: always found
     assert "something nobody wrote" in titles  # hit rate 1.0
     fake.configure(arxiv_search_hit_rate=0.0)

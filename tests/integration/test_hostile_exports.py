@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED
-from test_real_clients import VALIDATOR, needs, run_biber, run_bibtex, run_pandoc, write_all
-from test_roundtrip import make_record, realistic_records
 
 from mlsys_bib.export.bibtex import bibtex_fields, bibtex_text
 from mlsys_bib.export.csljson import csl_json_text
 from mlsys_bib.export.latex import MAX_FIELD_CHARS, braces_balanced
 from mlsys_bib.export.refs import write_refs
 from mlsys_bib.model import Kind, Person, Section
+from tests.fakes.records import make_record, realistic_records
+from tests.integration.test_real_clients import VALIDATOR, needs, run_biber, run_bibtex, run_pandoc, write_all
 
 EVIL_SECTION = Section("9.9", "Evil <script>alert(1)</script> & {section} 100%")
 HUGE = "A " + "GPU word " * 120_000  # ~1 MB

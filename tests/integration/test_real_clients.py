@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED
-from test_roundtrip import make_record, realistic_records
 
 from mlsys_bib.export.bibtex import write_bibtex
 from mlsys_bib.export.csljson import write_csl_json
 from mlsys_bib.model import Kind
+from tests.fakes.records import make_record, realistic_records
 
 VALIDATOR = SHARED / "tools" / "validate_exports.sh"
 IEEE = SHARED / "csl" / "ieee.csl"

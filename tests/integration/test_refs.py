@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from test_roundtrip import S_DATA, S_FAIL, S_SERVE, S_TRAIN, make_record, realistic_records
 
 from mlsys_bib.export import refs
 from mlsys_bib.export.refs import (
@@ -27,6 +26,7 @@ from mlsys_bib.export.refs import (
     write_refs,
 )
 from mlsys_bib.model import Kind, Person
+from tests.fakes.records import S_DATA, S_FAIL, S_SERVE, S_TRAIN, make_record, realistic_records
 
 I_OPEN, I_CLOSE = "\ue000", "\ue001"
 

@@ -14,10 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_roundtrip import EXPORT_READERS
 
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
+from tests.integration.test_roundtrip import EXPORT_READERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_roundtrip import S_TRAIN, S_WORK, make_record, realistic_records
 
 from mlsys_bib.export.bibtex import (
     bibtex_fields,
@@ -18,6 +17,7 @@ from mlsys_bib.export.bibtex import (
 from mlsys_bib.export.latex import braces_balanced
 from mlsys_bib.export.names import bibtex_name, bibtex_names
 from mlsys_bib.model import Kind, Person, VenueTag
+from tests.fakes.records import S_TRAIN, S_WORK, make_record, realistic_records
 
 
 def fields_of(record, **kw) -> tuple[str, dict[str, str]]:

@@ -7,11 +7,11 @@ import re
 
 import pytest
 from conftest import SHARED
-from test_roundtrip import make_record, realistic_records
 
 from mlsys_bib.export.csljson import csl_item, csl_json_text, csl_title, write_csl_json
 from mlsys_bib.export.names import csl_name
 from mlsys_bib.model import Kind, Person
+from tests.fakes.records import make_record, realistic_records
 
 SCHEMA = SHARED / "schema" / "csl-data.json"
 # Zotero's CSL-JSON importer rejects the whole file for a type outside its list

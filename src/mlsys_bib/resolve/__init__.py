@@ -218,8 +218,8 @@ class _Run:
         self, records: list[Record], settings: Settings, http: HttpClient, cache: Cache, bar: Any
     ) -> None:
         from ..sources.arxiv import ArxivClient
-        from ..sources.crossref import CrossrefClient
         from ..sources.dblp import DblpClient
+        from .dois import DoiLookup
 
         self.records = records
         self.by_key = {r.key: r for r in records}
@@ -227,7 +227,7 @@ class _Run:
         self.bar = bar
         self._extra_http: list[HttpClient] = []
         self.arxiv = ArxivClient(*self._channel("arxiv", http, cache))
-        self.crossref = CrossrefClient(*self._channel("crossref", http, cache))
+        self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
         self.lookups: dict[str, list[_Lookup]] = {r.key: [] for r in records}
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, ParseError, tostring
 
@@ -38,7 +37,8 @@ from ..model import Kind, Metadata, Person, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, Response, ServiceError
 from ..text.markup import clean_text
-from ..text.titles import share_words
+from ..text.names import split_name
+from ..text.titles import search_words, share_words
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)
@@ -72,69 +72,6 @@ _BAD_ID_MSG = re.compile(r"(?:incorrect id format for|malformed id:?)\s+(?P<id>\
 
 class FeedError(ValueError):
     """The body is not a usable Atom feed: malformed, truncated, or rejected by defusedxml."""
-
-
-# -- names ---------------------------------------------------------------------------------------
-
-_PARTICLES = {
-    "van", "von", "der", "den", "de", "del", "della", "delle", "dei", "di", "da", "das", "do", "dos",
-    "du", "la", "le", "les", "ter", "ten", "zu", "zum", "zur", "af", "av", "bin", "ibn", "al", "el",
-    "y", "st.", "mac",
-}  # fmt: skip
-_CAPITAL_PARTICLES = {"van", "von", "de", "del", "della", "dos", "du", "ter", "ten"}
-_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v", "2nd", "3rd"}
-_CORPORATE = re.compile(
-    r"\b(collaboration|consortium|team|group|project|committee|institute|university|laboratory|"
-    r"corporation|inc\.?|ltd\.?|llc|organi[sz]ation|association|society|council|network|initiative|"
-    r"working party|task force)\b",
-    re.IGNORECASE,
-)
-
-
-def split_name(name: str) -> Person:
-    """Split a display name (``"Peter H. N. de With"``) into CSL parts.
-
-    arXiv gives names as free text in given-first order. The family name is the last word,
-    preceded by any lower-case particles (``van der``, ``de``); a trailing ``Jr.``/``III`` is a
-    suffix; ``"Family, Given"`` is honoured; collaborations stay literal. Non-ASCII is kept.
-    """
-    name = clean_text(name)
-    if not name:
-        return Person()
-    if _CORPORATE.search(name):
-        return Person(literal=name)
-    if "," in name:
-        head, _, tail = name.partition(",")
-        tail = tail.strip()
-        if tail.lower() in _SUFFIXES:
-            inner = split_name(head)
-            return Person(family=inner.family, given=inner.given, particle=inner.particle, suffix=tail)
-        fam = head.split()
-        particle_words = []
-        while len(fam) > 1 and fam[0].lower() in _PARTICLES:
-            particle_words.append(fam.pop(0))
-        return Person(family=" ".join(fam), given=tail, particle=" ".join(particle_words))
-    words = name.split()
-    suffix = ""
-    if len(words) > 2 and words[-1].lower().rstrip(",") in _SUFFIXES:
-        suffix = words.pop()
-    if len(words) == 1:
-        return Person(family=words[0], suffix=suffix)
-    # The first particle after the first word starts the family part. Lower-case particles
-    # ("van der Sommen") are CSL particles; capitalised ones ("Del Maestro", "Van Roy") are
-    # part of the family name as their bearers spell it.
-    start = len(words) - 1
-    for i in range(1, len(words) - 1):
-        word = words[i]
-        if word.lower() in _PARTICLES and word[:1].islower() or word.lower() in _CAPITAL_PARTICLES:
-            start = i
-            break
-    given = " ".join(words[:start])
-    rest = words[start:]
-    particle_words = []
-    while len(rest) > 1 and rest[0].lower() in _PARTICLES and rest[0][:1].islower():
-        particle_words.append(rest.pop(0))
-    return Person(family=" ".join(rest), given=given, particle=" ".join(particle_words), suffix=suffix)
 
 
 # -- feed parsing --------------------------------------------------------------------------------
@@ -310,20 +247,6 @@ def _wrap(entries: Sequence[Element]) -> bytes:
 # -- title matching ------------------------------------------------------------------------------
 
 
-def normalize_title(title: str) -> str:
-    """Case-, accent-, punctuation- and space-insensitive form used for strict title matching."""
-    text = unicodedata.normalize("NFKD", clean_text(title))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[\W_]+", " ", text.casefold())
-    return " ".join(text.split())
-
-
-def _phrase(title: str) -> str:
-    # Only letters and digits inside the quoted phrase: quotes, colons, parentheses and
-    # boolean keywords are query syntax for the arXiv search engine.
-    return " ".join(normalize_title(title).split())
-
-
 # -- client --------------------------------------------------------------------------------------
 
 
@@ -460,7 +383,7 @@ class ArxivClient:
         results: dict[str, Outcome] = {}
         keys: dict[str, list[str]] = {}
         for title in titles:
-            key = normalize_title(title)
+            key = search_words(title)
             if not key:
                 results[title] = Outcome.not_found("empty title")
                 continue
@@ -519,7 +442,8 @@ class ArxivClient:
         return Outcome.found(next(iter(distinct.values())), from_cache=from_cache)
 
     def _search_batch(self, batch: list[str]) -> dict[str, Outcome]:
-        query = " OR ".join(f'ti:"{_phrase(key)}"' for key in batch)
+        # a key is search_words' output: letters and digits only, never the engine's query syntax
+        query = " OR ".join(f'ti:"{key}"' for key in batch)
         max_results = min(100, SEARCH_RESULTS_PER_TITLE * len(batch))
         params = [("search_query", query), ("start", "0"), ("max_results", str(max_results))]
         answer = self._query(batch, params, "arXiv search")
@@ -544,7 +468,7 @@ class ArxivClient:
         saturated = len(found) >= max_results
         matches: dict[str, list[tuple[Metadata, Element]]] = {k: [] for k in batch}
         for meta, elem in found:
-            key = normalize_title(meta.get("title", ""))
+            key = search_words(meta.get("title", ""))
             if key in matches:
                 matches[key].append((meta, elem))
         results = {}

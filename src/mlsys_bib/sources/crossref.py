@@ -26,10 +26,10 @@ from urllib.parse import quote, urlencode
 
 from ..config import Settings
 from ..ids import doi as doi_ids
-from ..model import Kind, Metadata, Person, Provenance
+from ..model import Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, Response, ServiceError, loads_json
-from ..text.markup import clean_text, to_plain
+from .csl import common_fields
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)
@@ -45,140 +45,6 @@ SELECT = (
 )
 #: Prefixes registered with DataCite, not Crossref: arXiv, Zenodo, figshare, Dryad.
 DATACITE_PREFIXES = ("10.48550/", "10.5281/", "10.6084/", "10.5061/")
-
-#: Crossref (and CSL) work types -> Kind. Types absent here (book, dataset, ...) get no kind.
-KIND_OF_TYPE: dict[str, Kind] = {
-    "proceedings-article": Kind.PROCEEDINGS,
-    "paper-conference": Kind.PROCEEDINGS,
-    "journal-article": Kind.JOURNAL,
-    "article-journal": Kind.JOURNAL,
-    "posted-content": Kind.PREPRINT,
-    "article": Kind.PREPRINT,
-    "book-chapter": Kind.CHAPTER,
-    "book-section": Kind.CHAPTER,
-    "book-part": Kind.CHAPTER,
-    "chapter": Kind.CHAPTER,
-    "reference-entry": Kind.CHAPTER,
-    "report": Kind.REPORT,
-    "report-component": Kind.REPORT,
-}
-
-
-# -- shared field helpers (also used by doi.py for CSL-JSON) -------------------------------------
-
-
-def first_text(value: Any) -> str:
-    """The first non-empty string of a Crossref list field (or the string itself, CSL style)."""
-    if isinstance(value, str):
-        return to_plain(value)
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, str) and to_plain(item):
-                return to_plain(item)
-    return ""
-
-
-def join_title(title: str, subtitle: str) -> str:
-    """``Title: Subtitle``, unless the title already ends in punctuation or contains the subtitle."""
-    if not subtitle or subtitle.casefold() in title.casefold():
-        return title
-    if not title:
-        return subtitle
-    if title[-1] in ":?!.;-\u2013\u2014":
-        return f"{title} {subtitle}"
-    return f"{title}: {subtitle}"
-
-
-def date_parts(value: Any) -> tuple[int | None, int | None]:
-    """(year, month) from ``{"date-parts": [[2020, 8, 17]]}``; partial and ``[[null]]`` allowed."""
-    if not isinstance(value, dict):
-        return None, None
-    parts = value.get("date-parts")
-    if not (isinstance(parts, list) and parts and isinstance(parts[0], list)):
-        return None, None
-    first = parts[0]
-
-    def as_int(x: Any) -> int | None:
-        try:
-            return int(x) if x is not None and str(x).strip() else None
-        except (TypeError, ValueError):
-            return None
-
-    year = as_int(first[0]) if len(first) > 0 else None
-    month = as_int(first[1]) if len(first) > 1 else None
-    if year is not None and not 1000 <= year <= 2999:
-        year = None
-    if month is not None and not 1 <= month <= 12:
-        month = None
-    return year, (month if year is not None else None)
-
-
-def person(raw: Any) -> Person | None:
-    """A Crossref/CSL author object as a Person; name-only (corporate) authors stay literal."""
-    if not isinstance(raw, dict):
-        return None
-    family = to_plain(str(raw.get("family") or ""))
-    given = to_plain(str(raw.get("given") or ""))
-    suffix = to_plain(str(raw.get("suffix") or ""))
-    particle = to_plain(str(raw.get("non-dropping-particle") or ""))
-    dropping = to_plain(str(raw.get("dropping-particle") or ""))
-    if dropping:
-        given = f"{given} {dropping}".strip()
-    if family:
-        return Person(family=family, given=given, particle=particle, suffix=suffix)
-    literal = to_plain(str(raw.get("name") or raw.get("literal") or ""))
-    if literal:
-        return Person(literal=literal)
-    if given:  # only a given name: keep it rather than lose the author
-        return Person(literal=given)
-    return None
-
-
-def authors(raw: Any) -> list[Person]:
-    if not isinstance(raw, list):
-        return []
-    return [p for p in (person(a) for a in raw) if p is not None]
-
-
-def _str(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return clean_text(value) if isinstance(value, str) else ""
-
-
-def common_fields(work: dict, values: dict[str, Any]) -> None:
-    """Fields Crossref JSON and Crossref-flavoured CSL-JSON share."""
-    title = join_title(first_text(work.get("title")), first_text(work.get("subtitle")))
-    if title:
-        values["title"] = title
-    people = authors(work.get("author"))
-    if people:
-        values["author"] = people
-    for name in ("issued", "published", "published-print", "published-online", "posted"):
-        year, month = date_parts(work.get(name))
-        if year is not None:
-            values["year"] = year
-            if month is not None:
-                values["month"] = month
-            break
-    container = first_text(work.get("container-title"))
-    if container:
-        values["container_title"] = container
-    short = first_text(work.get("short-container-title")) or first_text(work.get("container-title-short"))
-    if short and short != container:
-        values["container_short"] = short
-    event = work.get("event")
-    event_name = first_text(event.get("name")) if isinstance(event, dict) else first_text(event)
-    if event_name:
-        values["event_title"] = event_name
-    for src, dst in (("publisher", "publisher"), ("volume", "volume"), ("issue", "issue"), ("page", "pages")):
-        text = to_plain(_str(work.get(src)))
-        if text:
-            values[dst] = text
-    kind = KIND_OF_TYPE.get(str(work.get("type") or "").lower())
-    if kind is not None:
-        values["kind"] = kind
-
 
 def work_to_metadata(work: dict, fetched: str) -> Metadata:
     """A Crossref ``work`` object (the ``message`` of ``/works/{doi}``) as Metadata."""
@@ -235,15 +101,13 @@ def _validation_message(response: Response) -> str:
 
 
 class CrossrefClient:
-    """Resolve DOIs through Crossref, falling back to doi.org for what Crossref does not hold."""
+    """Resolve DOIs through Crossref; says which DOIs Crossref does not hold (asking elsewhere is
+    the resolver's policy: ``resolve/dois.py``)."""
 
     def __init__(self, http: HttpClient, cache: Cache, settings: Settings) -> None:
-        from .doi import DoiClient  # doi.py reuses this module's field helpers
-
         self.http = http
         self.cache = cache
         self.settings = settings
-        self.doi = DoiClient(http, cache, settings)
         self.url = settings.crossref_url + "/works"
 
     def _params(self, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -251,8 +115,9 @@ class CrossrefClient:
             extra = [*extra, ("mailto", self.settings.mailto)]
         return extra
 
-    def fetch(self, dois: Sequence[str]) -> dict[str, Outcome]:
-        """Outcomes keyed by lower-case DOI."""
+    def fetch(self, dois: Sequence[str]) -> tuple[dict[str, Outcome], list[str]]:
+        """Outcomes keyed by lower-case DOI, and the DOIs Crossref does not hold (DataCite
+        prefixes, definitive 404s): those have no outcome here."""
         wanted = list(dict.fromkeys(_norm(d) for d in dois if d and d.strip()))
         results: dict[str, Outcome] = {}
         to_doi_org: list[str] = []
@@ -284,9 +149,7 @@ class CrossrefClient:
                 to_doi_org.append(doi)
             else:
                 results[doi] = outcome
-        for doi in to_doi_org:
-            results[doi] = self.doi.fetch(doi)
-        return results
+        return results, to_doi_org
 
     def _decode_cached(self, entry: CacheEntry) -> Outcome | None:
         try:

@@ -39,6 +39,7 @@ from ..config import Settings
 from ..model import Kind, Metadata, Person, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, ServiceError, loads_json
+from ..text import names
 from ..text.titles import covers_query, display_title, normalise
 from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome
 
@@ -52,10 +53,6 @@ MAX_OFFSET = 10_000
 SEARCH_HITS = 30
 
 _HOMONYM = re.compile(r"\s+\d{4}$")
-_PARTICLES = frozenset(
-    {"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "le", "la", "ten", "ter"}
-)
-_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _TYPE_KIND: Mapping[str, Kind] = {
     "conference and workshop papers": Kind.PROCEEDINGS,
     "journal articles": Kind.JOURNAL,
@@ -94,23 +91,9 @@ def split_name(name: str) -> Person:
     """``"Andrea C. Arpaci-Dusseau"`` -> given ``Andrea C.``, family ``Arpaci-Dusseau``.
 
     DBLP writes names in display order and marks namesakes with a 4-digit number, which is
-    DBLP's bookkeeping, not part of the name. Lower-case particles (``van``, ``de``) and
-    suffixes (``Jr.``) are split out as CSL models them.
+    DBLP's bookkeeping, not part of the name: it goes, the rest is :func:`text.names.split_name`.
     """
-    name = _HOMONYM.sub("", html.unescape(name).strip())
-    words = name.split()
-    if not words:
-        return Person()
-    suffix = ""
-    if len(words) > 2 and words[-1].lower() in _SUFFIXES:
-        suffix = words.pop()
-    if len(words) == 1:
-        return Person(family=words[0], suffix=suffix)
-    family = [words.pop()]
-    particle: list[str] = []
-    while len(words) > 1 and words[-1] in _PARTICLES:
-        particle.insert(0, words.pop())
-    return Person(family=" ".join(family), given=" ".join(words), particle=" ".join(particle), suffix=suffix)
+    return names.split_name(_HOMONYM.sub("", html.unescape(name).strip()))
 
 
 def _int(value: Any) -> int | None:

@@ -24,7 +24,7 @@ from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, ServiceError, loads_json
-from .crossref import common_fields
+from .csl import common_fields
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalise", "same_title", "display_title", "title_words", "share_words", "covers_query"]
+from .markup import clean_text
+
+__all__ = [
+    "normalise", "search_words", "same_title", "display_title", "title_words", "share_words", "covers_query",
+]
 
 _TAGS = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>")
 _APOSTROPHES = re.compile(r"[\u0027\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032]")
@@ -72,11 +76,27 @@ def normalise(title: str) -> str:
     if "\\" in text:
         text = _delatex(text)
     text = text.replace("{", "").replace("}", "").replace("$", "")
+    return _words(text, match=True)
+
+
+def _words(text: str, *, match: bool) -> str:
+    """Accents folded, case folded, every run of non-word characters one space; for matching
+    (``match``) apostrophes are dropped and ``&`` is the word ``and`` first."""
     text = _fold_accents(text).casefold()
-    text = _APOSTROPHES.sub("", text)
-    text = text.replace("&", " and ")
-    text = _NON_WORD.sub(" ", text)
-    return " ".join(text.split())
+    if match:
+        text = _APOSTROPHES.sub("", text).replace("&", " and ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def search_words(title: str) -> str:
+    """The words of ``title`` as a search engine indexes them: what an arXiv ``ti:"..."`` phrase
+    and its cache key are made of.
+
+    Not a match test (that is :func:`normalise`). It differs on purpose: LaTeX stays as written
+    (arXiv indexes the raw title, so ``$\\mu$`` is the word ``mu``), and an apostrophe or ``&`` is a
+    word break (``Where's`` is ``where s``), as the engine tokenises them.
+    """
+    return _words(clean_text(title), match=False) if title else ""
 
 
 def same_title(a: str, b: str) -> bool:
@@ -95,21 +115,30 @@ def display_title(title: str) -> str:
     return text
 
 
-#: Words that say nothing about which paper a title names; two titles sharing only these share
-#: nothing (``A Completely Different Paper`` and ``Orca: A Distributed Serving System``).
-_STOPWORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
-    "in", "into", "is", "it", "its", "of", "on", "or", "over", "our", "than", "that", "the",
+#: Words that say nothing about which paper a title names: two titles sharing only these share
+#: nothing (``A Completely Different Paper`` and ``Orca: A Distributed Serving System``). The one
+#: stop-word list of the project (keys use it too, see :data:`KEY_STOP_WORDS`).
+STOP_WORDS = frozenset({
+    "a", "all", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how",
+    "in", "into", "is", "it", "its", "not", "of", "on", "or", "over", "our", "than", "that", "the",
     "their", "this", "to", "toward", "towards", "under", "using", "via", "we", "what", "when",
     "where", "which", "while", "why", "with", "without", "you", "your",
 })  # fmt: skip
+
+#: A citation key's title part (``keys.name_part``) skips the stop words except these: keys
+#: generated before the lists were one kept them, and a rule change would give every new record
+#: of an existing list a key shaped unlike its neighbours'.
+_KEY_KEEPS = frozenset({
+    "does", "or", "our", "than", "that", "their", "this", "where", "which", "while", "without",
+})  # fmt: skip
+KEY_STOP_WORDS = STOP_WORDS - _KEY_KEEPS
 
 
 def title_words(title: str) -> frozenset[str]:
     """The telling words of a title (normalised, stop words and single letters left out);
     all its words when it has no other."""
     words = normalise(title).split()
-    telling = frozenset(w for w in words if len(w) > 1 and w not in _STOPWORDS)
+    telling = frozenset(w for w in words if len(w) > 1 and w not in STOP_WORDS)
     return telling or frozenset(words)
 
 
