@@ -18,6 +18,16 @@ SEED = ROOT / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
 NEWER_LIST = SHARED / "lists" / "ml-systems-papers-2025-11-07.md"
 
 
+UNIT = ROOT / "tests" / "unit"
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+    """Mark every test under tests/unit ``unit``: ``python -m pytest -m unit`` is the fast lane."""
+    for item in items:
+        if UNIT in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def recorded() -> Path:
     """The real recorded service responses; tests that need them skip when shared/ is absent."""

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import SERVICES, Settings
-from .net.cache import CacheError
 from .version import __version__
 
 
@@ -260,9 +259,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `mlsys-bib stats | head`: the reader left; say nothing more, like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (OSError, ValueError, CacheError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         _err(" ".join(str(exc).split()))
         return 2
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors that end a command with one line: OSError, ValueError and, when the cache module
+    was loaded at all, its CacheError. Looked up, not imported: ``check``, ``stats`` and ``status``
+    never open the cache, and ``--help`` should not pay for SQLite and requests."""
+    cache = sys.modules.get("mlsys_bib.net.cache")
+    return (OSError, ValueError, *((cache.CacheError,) if cache else ()))
 
 
 if __name__ == "__main__":
