@@ -22,7 +22,7 @@ from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
 from .model import Record
-from .parse.markdown import ParsedList, parse_list
+from .parse.markdown import LineKind, ParsedList, parse_list
 from .records import RecordSet, build_records
 
 BUNDLED_LIST = "ml-systems-papers.md"
@@ -137,16 +137,18 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
             for s in parsed.sections
         ],
         "sections_with_items": len(per_section),
-        "continuation_lines": len([r for r in reports if r.kind == "continuation"]),
+        "continuation_lines": len([r for r in reports if r.kind is LineKind.CONTINUATION]),
         "notes": [
             {"line": r.line, "text": r.text, "attached_to": r.attached_to}
             for r in reports
-            if r.kind == "note"
+            if r.kind is LineKind.NOTE
         ],
         "unparsed": [
-            {"line": r.line, "text": r.text, "reason": r.reason} for r in reports if r.kind == "unparsed"
+            {"line": r.line, "text": r.text, "reason": r.reason}
+            for r in reports
+            if r.kind is LineKind.UNPARSED
         ],
-        "skipped_outside_paper_sections": len([r for r in reports if r.kind == "skipped"]),
+        "skipped_outside_paper_sections": len([r for r in reports if r.kind is LineKind.SKIPPED]),
         "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],
         "conflicts": recordset.conflicts,
         "records_in_several_sections": sum(1 for r in recordset.records if len(r.sections) > 1),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import ftfy
@@ -71,13 +72,28 @@ _LINK_LABELS = {
 }
 
 
+class LineKind(str, Enum):
+    """What a bullet that is not a paper is. A ``str`` so report.json keeps its words."""
+
+    CONTINUATION = "continuation"  # more text of the paper above it
+    NOTE = "note"  # a remark, kept in the report
+    UNPARSED = "unparsed"  # looks like a paper but cannot be read: ``check`` fails on these
+    SKIPPED = "skipped"  # deliberately not a paper (a heading's link list, ...)
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass
 class LineReport:
     """A bullet that is not a paper, kept so that nothing the list says is lost."""
 
     line: int
     text: str
-    kind: str  # "continuation", "note", "unparsed", "skipped"
+    kind: LineKind
     reason: str = ""
     attached_to: int | None = None  # line of the paper it was attached to
 
@@ -89,12 +105,13 @@ class ParsedList:
     reports: list[LineReport] = field(default_factory=list)
     title: str = ""
 
-    def of_kind(self, kind: str) -> list[LineReport]:
-        return [r for r in self.reports if r.kind == kind]
+    def of_kind(self, kind: LineKind | str) -> list[LineReport]:
+        kind = LineKind(kind)
+        return [r for r in self.reports if r.kind is kind]
 
     @property
     def unparsed(self) -> list[LineReport]:
-        return self.of_kind("unparsed")
+        return self.of_kind(LineKind.UNPARSED)
 
 
 @dataclass
@@ -244,10 +261,10 @@ class _Walker:
         bullet.depth = depth
         raw = " ".join(bullet.source.split())
         if not (self.in_list_body and self.paper_section):
-            self.result.reports.append(LineReport(line, raw, "skipped", "outside the paper sections"))
+            self.result.reports.append(LineReport(line, raw, LineKind.SKIPPED, "outside the paper sections"))
             return
         if not raw:
-            self.result.reports.append(LineReport(line, raw, "unparsed", "empty bullet"))
+            self.result.reports.append(LineReport(line, raw, LineKind.UNPARSED, "empty bullet"))
             return
         tags, rest = _leading_tags(bullet.text)
         survey = False
@@ -284,7 +301,9 @@ class _Walker:
         title = _clean_title(title_raw)
         if not title:
             self.result.reports.append(
-                LineReport(bullet.line, " ".join(bullet.source.split()), "unparsed", "a tag but no title")
+                LineReport(
+                    bullet.line, " ".join(bullet.source.split()), LineKind.UNPARSED, "a tag but no title"
+                )
             )
             return
         tag = parse_tag(tags[0])
@@ -325,27 +344,27 @@ class _Walker:
         ]
         label_only = bool(bullet.links) and all(_is_label_text(t) for t, _ in bullet.links)
         if bullet.links and (label_only or _CONTINUATION_TEXT.match(text_only) or not stripped):
-            kind, reason = "continuation", "links for the paper above"
+            kind, reason = LineKind.CONTINUATION, "links for the paper above"
         elif not bullet.links and _CONTINUATION_TEXT.match(text_only):
-            kind, reason = "continuation", "describes the paper above"
+            kind, reason = LineKind.CONTINUATION, "describes the paper above"
         elif not bullet.links and depth > 0:
-            kind, reason = "note", "nested free text"
+            kind, reason = LineKind.NOTE, "nested free text"
         elif not bullet.links and not text_only.lstrip().startswith("["):
-            kind, reason = "note", "free text"
+            kind, reason = LineKind.NOTE, "free text"
         else:
-            kind, reason = "unparsed", "neither a tagged paper nor a continuation"
-        if parent is None and kind != "unparsed":
-            kind, reason = "unparsed", f"{reason}, but no paper above it in this section"
+            kind, reason = LineKind.UNPARSED, "neither a tagged paper nor a continuation"
+        if parent is None and kind is not LineKind.UNPARSED:
+            kind, reason = LineKind.UNPARSED, f"{reason}, but no paper above it in this section"
         report = LineReport(bullet.line, raw, kind, reason, parent.line if parent else None)
         self.result.reports.append(report)
-        if kind == "unparsed" or parent is None:
+        if kind is LineKind.UNPARSED or parent is None:
             return
         parent.continuation_lines.append(bullet.line)
-        if kind == "continuation" and _OTHER_PAPER.search(text_only):
+        if kind is LineKind.CONTINUATION and _OTHER_PAPER.search(text_only):
             # "Journal version of [IPDPS'23] [X](...)": the link names another paper. Keep it as
             # a related link; its identifiers must not merge the two papers.
             links = [Link("related", lk.url, lk.line) for lk in links]
-        if kind == "continuation":
+        if kind is LineKind.CONTINUATION:
             parent.links.extend(links)
             for ident in _identifiers(links):
                 if ident not in parent.identifiers:

@@ -37,7 +37,7 @@ from ..ids import Identifier
 from ..model import Metadata, Record, Verdict
 from ..net.cache import Cache
 from ..net.http import HttpClient
-from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
+from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome, Status
 from . import merge
 
 __all__ = ["ResolveReport", "resolve_records", "plan_lookups"]
@@ -209,7 +209,7 @@ def _prefer_searches_over_large_tocs(plan: Plan, by_key: dict[str, Record]) -> N
 @dataclass
 class _Lookup:
     service: str
-    status: str  # outcome status, or SKIPPED
+    status: Status | str  # an outcome's status, or SKIPPED
     detail: str = ""
 
 

@@ -8,14 +8,31 @@ sink a batch, and the orchestrator can tell "the service says no" (cache it, rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from ..model import Metadata
 
-FOUND = "found"
-NOT_FOUND = "not found"
-FAILED = "failed"
-AMBIGUOUS = "ambiguous"
-STATUSES = (FOUND, NOT_FOUND, FAILED, AMBIGUOUS)
+
+class Status(str, Enum):
+    """How one lookup ended. A ``str`` so reports and JSON keep the words they always had."""
+
+    FOUND = "found"
+    NOT_FOUND = "not found"
+    FAILED = "failed"
+    AMBIGUOUS = "ambiguous"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+FOUND = Status.FOUND
+NOT_FOUND = Status.NOT_FOUND
+FAILED = Status.FAILED
+AMBIGUOUS = Status.AMBIGUOUS
+STATUSES = tuple(Status)
 
 
 @dataclass
@@ -23,14 +40,13 @@ class Outcome:
     """``status`` is one of :data:`STATUSES`; ``metadata`` holds one item when found, the candidates
     when ambiguous, nothing otherwise. ``detail`` says why (error text, "unknown arXiv id")."""
 
-    status: str
+    status: Status
     metadata: list[Metadata] = field(default_factory=list)
     detail: str = ""
     from_cache: bool = False
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"unknown outcome status {self.status!r}")
+        self.status = Status(self.status)  # a plain "found" is accepted; anything else is an error
 
     @property
     def ok(self) -> bool:
