@@ -37,6 +37,7 @@ from .latex import (
     latex_verbatim,
     was_truncated,
 )
+from .mapping import bibtex_type, record_kind
 from .names import bibtex_names
 
 log = logging.getLogger(__name__)
@@ -116,17 +117,6 @@ def container_name(record: Record) -> str:
     return ""
 
 
-def record_kind(record: Record) -> Kind:
-    """The record's Kind; a missing or unknown kind is treated as a preprint (the weakest claim)."""
-    kind = record.get("kind")
-    if isinstance(kind, Kind):
-        return kind
-    try:
-        return Kind(kind)
-    except ValueError:
-        return Kind.PREPRINT
-
-
 class _Fields:
     """An ordered list of (name, delimited value); empty values are skipped."""
 
@@ -146,18 +136,6 @@ class _Fields:
         self.add(name, escape_latex(clean_text(value), ascii=ascii))
 
 
-def _entry_type(kind: Kind | None, has_container: bool) -> str:
-    if kind == Kind.PROCEEDINGS:
-        return "inproceedings" if has_container else "misc"
-    if kind == Kind.JOURNAL:
-        return "article" if has_container else "misc"
-    if kind == Kind.CHAPTER:
-        return "incollection" if has_container else "misc"
-    if kind == Kind.REPORT:
-        return "techreport"
-    return "misc"
-
-
 def bibtex_fields(
     record: Record, *, biblatex: bool = False, ascii: bool = False
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -170,7 +148,7 @@ def bibtex_fields(
     key = check_key(record.key)
     kind = record_kind(record)
     container = container_name(record) if kind != Kind.PREPRINT else ""
-    etype = _entry_type(kind, bool(container))
+    etype = bibtex_type(kind, bool(container))
     f = _Fields(key)
 
     title = record.title

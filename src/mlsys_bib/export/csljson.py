@@ -26,17 +26,10 @@ from typing import Any
 
 from ..fsutil import atomic_write
 from ..model import Kind, Record
-from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages, record_kind
+from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import clean_text, split_protected
+from .mapping import csl_type, record_kind
 from .names import csl_names
-
-CSL_TYPES: dict[Kind, str] = {
-    Kind.PROCEEDINGS: "paper-conference",
-    Kind.JOURNAL: "article-journal",
-    Kind.PREPRINT: "article",
-    Kind.CHAPTER: "chapter",
-    Kind.REPORT: "report",
-}
 
 NOCASE_OPEN = '<span class="nocase">'
 NOCASE_CLOSE = "</span>"
@@ -57,7 +50,7 @@ def csl_item(record: Record) -> dict[str, Any]:
     """One record as a CSL-JSON item (a plain dict, keys in a fixed, readable order)."""
     kind = record_kind(record)
     key = record.key
-    item: dict[str, Any] = {"id": key, "citation-key": key, "type": CSL_TYPES[kind]}
+    item: dict[str, Any] = {"id": key, "citation-key": key, "type": csl_type(kind)}
 
     def put(name: str, value: object, limit: int | None = None) -> None:
         text = clean_text(value) if limit is None else clean_text(value, limit)
