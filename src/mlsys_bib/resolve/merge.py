@@ -49,6 +49,7 @@ depend on the order in which sources are applied (the conflict lines may word it
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
@@ -124,9 +125,36 @@ def _published(prov: Provenance, kind: Any = None) -> bool:
 # ranks: higher wins; equal keeps what is there
 
 
+#: Which service's value a field takes, per situation: the rank of each source (higher wins; equal
+#: keeps what is there; a source not named gets the ``None`` entry). ``published``: the answer
+#: describes the published version, not a CoRR/arXiv copy. For title and author the *record*
+#: decides first: a published paper takes its words from the publisher, a preprint from arXiv.
+_PUBLISHER_FIRST: Mapping[str | None, int] = {"crossref": 60, "doi": 55, "dblp": 50, "arxiv": 40, None: 0}
+RANKS: Mapping[str, Mapping[str | None, int]] = {
+    # row                      sources in order of preference
+    "who/paper/published": _PUBLISHER_FIRST,
+    "who/paper/copy": {**_PUBLISHER_FIRST, "dblp": 30},
+    "who/preprint/published": {"arxiv": 60, "crossref": 45, "doi": 45, "dblp": 40, None: 0},
+    "who/preprint/copy": {"arxiv": 60, "dblp": 50, "crossref": 45, "doi": 45, None: 0},
+    "where/published": _PUBLISHER_FIRST,
+    "doi/published": _PUBLISHER_FIRST,
+    "doi/copy": {**_PUBLISHER_FIRST, "dblp": 5},
+    "arxiv ids": {"arxiv": 60, "dblp": 20, None: 10},
+    "url": {"crossref": 30, "doi": 30, "dblp": 25, "arxiv": 20, None: 10},
+}
+
+
+def _ranked(row: str, source: str) -> int:
+    ranks = RANKS[row]
+    return ranks.get(source, ranks[None])
+
+
 def _rank(field: str, prov: Provenance, published: bool, record: Record, value: Any, current: Any) -> int:
+    """The rank of ``value`` from ``prov`` for ``field``: :data:`RANKS`, plus the few rules a table
+    row cannot say (the list's own data, notes, an eprint's working title, gap-filling)."""
     src = prov.source
     tagged = venue_tagged(record)
+    copy = "published" if published else "copy"
     if src in _LIST_SOURCES:
         if field in WHERE_FIELDS:
             return 100 if tagged else 10
@@ -137,25 +165,25 @@ def _rank(field: str, prov: Provenance, published: bool, record: Record, value: 
         return -1
     if field in ("title", "author"):
         if record_published(record):
-            rank = {"crossref": 60, "doi": 55, "dblp": 50 if published else 30, "arxiv": 40}.get(src, 0)
+            rank = _ranked(f"who/paper/{copy}", src)
             if field == "title" and src == "arxiv" and normalise(str(value)) != normalise(str(current or "")):
                 rank = 5  # an eprint's (working) title never replaces a published one's words
             return rank
-        return {"arxiv": 60, "dblp": 40 if published else 50, "crossref": 45, "doi": 45}.get(src, 0)
+        return _ranked(f"who/preprint/{copy}", src)
     if field in WHERE_FIELDS:
         if published:
-            return {"crossref": 60, "doi": 55, "dblp": 50, "arxiv": 40}.get(src, 0)
+            return _ranked("where/published", src)
         if field == "year" and src == "arxiv" and not record_published(record):
             return 20  # a preprint's year is its arXiv year, over the list's "arxiv'24"
         return 5  # preprint data only fills gaps
     if field == "doi":
-        return {"crossref": 60, "doi": 55, "dblp": 50 if published else 5, "arxiv": 40}.get(src, 0)
+        return _ranked(f"doi/{copy}", src)
     if field in ("arxiv", "arxiv_version", "primary_class", "journal_ref"):
-        return {"arxiv": 60, "dblp": 20}.get(src, 10)
+        return _ranked("arxiv ids", src)
     if field == "dblp_key":
         return 50 if published else 40
     if field == "url":
-        return {"crossref": 30, "doi": 30, "dblp": 25, "arxiv": 20}.get(src, 10)
+        return _ranked("url", src)
     return 10
 
 
