@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mlsys_bib.text.titles import search_words
+
 # ---------------------------------------------------------------------------------------------
 # a generic loopback server: a function maps a request to a Reply
 
@@ -180,12 +182,6 @@ class LookupLog:
         return Counter(e.service for e in self.entries)
 
 
-def _norm_title(text: str) -> str:
-    from mlsys_bib.text.titles import search_words
-
-    return search_words(text)
-
-
 def log_lookups(fake: Any, on_request: Callable[[str], None] | None = None) -> LookupLog:
     """Wrap ``fake`` (a running or not yet started FakeServices) so that each service request
     is logged with its lookup keys, and ``on_request(service)`` runs while it is in flight."""
@@ -205,7 +201,7 @@ def log_lookups(fake: Any, on_request: Callable[[str], None] | None = None) -> L
         if params.get("id_list"):
             keys = [f"arxiv:{re.sub(r'v[0-9]+$', '', i.strip())}" for i in params["id_list"].split(",") if i.strip()]
         else:
-            keys = [f"arxiv-search:{_norm_title(p)}" for p in re.findall(r'ti:"([^"]*)"', params.get("search_query", ""))]
+            keys = [f"arxiv-search:{search_words(p)}" for p in re.findall(r'ti:"([^"]*)"', params.get("search_query", ""))]
         log.add("arxiv", keys)
         return arxiv(params, wrong)
 
