@@ -166,12 +166,19 @@ def write_exports(
 ) -> tuple[list[Path], Any]:
     from .export.bibtex import write_bibtex
     from .export.csljson import write_csl_json
+    from .export.zotero_rdf import write_zotero_rdf
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = [out_dir / "mlsys.bib", out_dir / "mlsys-biblatex.bib", out_dir / "mlsys.json"]
+    files = [
+        out_dir / "mlsys.bib",
+        out_dir / "mlsys-biblatex.bib",
+        out_dir / "mlsys.json",
+        out_dir / "mlsys-zotero.rdf",
+    ]
     write_bibtex(records, files[0], ascii=ascii)
     write_bibtex(records, files[1], biblatex=True, ascii=ascii)
     write_csl_json(records, files[2])
+    write_zotero_rdf(records, files[3])
     refs_report = None
     if refs and styles:
         from .export.refs import write_refs
