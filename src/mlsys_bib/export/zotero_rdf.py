@@ -45,12 +45,14 @@ NAMESPACES: tuple[tuple[str, str], ...] = (
 @dataclass(frozen=True)
 class ZoteroType:
     """How one CSL type is written: Zotero's item type, the RDF class of the item (None: a
-    plain ``rdf:Description``, as Zotero writes conference papers and preprints) and the class
-    of its container (None: the item has no container)."""
+    plain ``rdf:Description``, as Zotero writes conference papers and preprints), the class of
+    its container (None: the item has no container) and, for a type without container, where
+    container fields go instead (None: Zotero has no field for it in this type)."""
 
     item_type: str
     rdf_class: str | None
     container: str | None
+    uncontained: dict[str, str | None] = field(default_factory=dict)
 
 
 # CSL type -> Zotero RDF shape, as Zotero's own "Zotero RDF" export writes each item type.
@@ -59,11 +61,14 @@ TYPES: dict[str, ZoteroType] = {
     "article-journal": ZoteroType("journalArticle", "bib:Article", "bib:Journal"),
     "article": ZoteroType("preprint", None, None),
     "chapter": ZoteroType("bookSection", "bib:BookSection", "bib:Book"),
-    "report": ZoteroType("report", "bib:Report", None),
+    # A report has no publication title in Zotero: the series it appears in is the nearest field.
+    "report": ZoteroType(
+        "report", "bib:Report", None, {"container-title": "z:seriesTitle", "container-title-short": None}
+    ),
 }
 
-# CSL-JSON key -> (where, predicate). ``where`` is "item", "container" (falls back to the item
-# when the type has no container), or a structured writer named in _write_item. Keys the CSL
+# CSL-JSON key -> (where, predicate). ``where`` is "item", "container" (ZoteroType.uncontained
+# says where it goes for a type without one), or a structured writer named in _write_item. Keys the CSL
 # export writes that have no place here are listed in CARRIED_ELSEWHERE, so a new CSL field
 # fails the test that checks this table covers them all instead of vanishing silently.
 _PLACES: dict[str, tuple[str, str]] = {
@@ -264,9 +269,13 @@ def _write_item(w: _Writer, item: dict[str, Any], tags: Sequence[str]) -> None:
         if key in CARRIED_ELSEWHERE:
             continue
         where, predicate = _PLACES[key]
-        if where == "container" and shape.container is not None:
+        if where == "container" and shape.container is None:
+            where, predicate = "item", shape.uncontained[key]  # KeyError: a table gap, caught by tests
+            if predicate is None:
+                continue
+        if where == "container":
             container.append((predicate, str(value)))
-        elif where in ("item", "container"):
+        elif where == "item":
             w.leaf(2, predicate, _PREFIX.get(key, "") + str(value))
         elif where == "authors":
             w.open(2, predicate)
