@@ -254,7 +254,11 @@ def test_seed_collections_nest_as_the_list_headings(seed):
     roots = [t for t in collections if t not in parents]
     assert len(roots) == 14 and "2 Training System" in roots and "Others" in roots
     assert collections["1 Data Processing"][1] == []  # a heading with only sub-sections
-    assert Counter(len(t.split(" ", 1)[0].split(".")) for t in collections if t[0].isdigit()) == {1: 13, 2: 16, 3: 4}
+    assert Counter(len(t.split(" ", 1)[0].split(".")) for t in collections if t[0].isdigit()) == {
+        1: 13,
+        2: 16,
+        3: 4,
+    }
 
 
 def test_seed_collections_follow_list_order(seed):
@@ -267,7 +271,9 @@ def test_seed_collections_follow_list_order(seed):
 def test_deterministic_bytes(seed):
     recordset, text, _ = seed
     assert zotero_rdf_text(recordset.records) == text
-    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF') and text.endswith("</rdf:RDF>\n")
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF') and text.endswith(
+        "</rdf:RDF>\n"
+    )
 
 
 # -- hostile text --------------------------------------------------------------------------------------
@@ -295,7 +301,10 @@ def test_hostile_strings_stay_text_in_well_formed_xml():
     [
         ("a & b < c > d", "a &amp; b &lt; c &gt; d"),
         ("&lt;already&gt;", "&amp;lt;already&amp;gt;"),
-        ('<!ENTITY x SYSTEM "file:///etc/passwd">&x;', '&lt;!ENTITY x SYSTEM "file:///etc/passwd"&gt;&amp;x;'),
+        (
+            '<!ENTITY x SYSTEM "file:///etc/passwd">&x;',
+            '&lt;!ENTITY x SYSTEM "file:///etc/passwd"&gt;&amp;x;',
+        ),
         ("nul\x00 esc\x1b lone\ud800 nonchar\ufffe ok", "nul esc lone nonchar ok"),
         ("tab\tnewline\n", "tab\tnewline\n"),
     ],

@@ -318,7 +318,7 @@ def zotero_rdf_text(records: Sequence[Record]) -> str:
     w.lines.append("<rdf:RDF")
     w.lines.extend(f" xmlns:{prefix}={xml_attr(uri)}" for prefix, uri in NAMESPACES)
     w.lines[-1] += ">"
-    for record, item in zip(records, csl_items(records)):
+    for record, item in zip(records, csl_items(records), strict=True):
         _write_item(w, item, record_tags(record))
     for root in collection_tree(records):
         for node in root.walk():
