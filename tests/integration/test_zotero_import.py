@@ -26,7 +26,7 @@ from mlsys_bib.build import list_report, load_list
 from mlsys_bib.export.csljson import csl_item, csl_json_text
 from mlsys_bib.export.zotero_rdf import record_tags, zotero_rdf_text
 
-DRIVER = Path(__file__).parent / "data" / "zotero_import.js"
+DRIVER = Path(__file__).parents[1] / "data" / "zotero_import.js"
 SERVER = Path(os.environ.get("MLSYS_BIB_ZOTERO_TRANSLATION_SERVER", "/nonexistent"))
 
 pytestmark = [
