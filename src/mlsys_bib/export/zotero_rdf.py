@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -67,26 +68,38 @@ TYPES: dict[str, ZoteroType] = {
     ),
 }
 
-# CSL-JSON key -> (where, predicate). ``where`` is "item", "container" (ZoteroType.uncontained
-# says where it goes for a type without one), or a structured writer named in _write_item. Keys the CSL
-# export writes that have no place here are listed in CARRIED_ELSEWHERE, so a new CSL field
-# fails the test that checks this table covers them all instead of vanishing silently.
-_PLACES: dict[str, tuple[str, str]] = {
-    "title": ("item", "dc:title"),
-    "author": ("authors", "bib:authors"),
-    "container-title": ("container", "dc:title"),
-    "container-title-short": ("container", "dcterms:alternative"),
-    "event-title": ("conference", "bib:presentedAt"),
-    "publisher": ("publisher", "dc:publisher"),
-    "volume": ("container", "prism:volume"),
-    "issue": ("container", "prism:number"),
-    "number": ("item", "prism:number"),
-    "genre": ("item", "z:genre"),
-    "issued": ("date", "dc:date"),
-    "page": ("item", "bib:pages"),
-    "DOI": ("item", "dc:identifier"),
-    "URL": ("url", "dc:identifier"),
-    "note": ("item", "dc:description"),
+
+class Place(Enum):
+    """Where a CSL value goes in the item's RDF."""
+
+    ITEM = "a literal on the item"
+    CONTAINER = "a literal on the container (ZoteroType.uncontained for a type without one)"
+    AUTHORS = "an rdf:Seq of foaf:Person"
+    CONFERENCE = "a bib:Conference with its dc:title"
+    PUBLISHER = "a foaf:Organization with its foaf:name"
+    DATE = "a dc:date from CSL date-parts"
+    URL = "a dcterms:URI with its rdf:value"
+
+
+# CSL-JSON key -> (place, predicate). Keys the CSL export writes that have no place here are
+# listed in CARRIED_ELSEWHERE, so a new CSL field fails the test that checks this table covers
+# them all instead of vanishing silently.
+_PLACES: dict[str, tuple[Place, str]] = {
+    "title": (Place.ITEM, "dc:title"),
+    "author": (Place.AUTHORS, "bib:authors"),
+    "container-title": (Place.CONTAINER, "dc:title"),
+    "container-title-short": (Place.CONTAINER, "dcterms:alternative"),
+    "event-title": (Place.CONFERENCE, "bib:presentedAt"),
+    "publisher": (Place.PUBLISHER, "dc:publisher"),
+    "volume": (Place.CONTAINER, "prism:volume"),
+    "issue": (Place.CONTAINER, "prism:number"),
+    "number": (Place.ITEM, "prism:number"),
+    "genre": (Place.ITEM, "z:genre"),
+    "issued": (Place.DATE, "dc:date"),
+    "page": (Place.ITEM, "bib:pages"),
+    "DOI": (Place.ITEM, "dc:identifier"),
+    "URL": (Place.URL, "dc:identifier"),
+    "note": (Place.ITEM, "dc:description"),
 }
 CARRIED_ELSEWHERE: dict[str, str] = {
     "id": "the item's resource name (#item_KEY) and Extra",
@@ -268,31 +281,32 @@ def _write_item(w: _Writer, item: dict[str, Any], tags: Sequence[str]) -> None:
     for key, value in item.items():
         if key in CARRIED_ELSEWHERE:
             continue
-        where, predicate = _PLACES[key]
-        if where == "container" and shape.container is None:
-            where, predicate = "item", shape.uncontained[key]  # KeyError: a table gap, caught by tests
-            if predicate is None:
+        place, predicate = _PLACES[key]
+        if place is Place.CONTAINER and shape.container is None:
+            moved = shape.uncontained[key]  # KeyError: a gap in TYPES, caught by the tests
+            if moved is None:
                 continue
-        if where == "container":
+            place, predicate = Place.ITEM, moved
+        if place is Place.CONTAINER:
             container.append((predicate, str(value)))
-        elif where == "item":
+        elif place is Place.ITEM:
             w.leaf(2, predicate, _PREFIX.get(key, "") + str(value))
-        elif where == "authors":
+        elif place is Place.AUTHORS:
             w.open(2, predicate)
             w.open(3, "rdf:Seq")
             for name in value:
                 w.node(4, "rdf:li", "foaf:Person", _person_fields(name))
             w.close(3, "rdf:Seq")
             w.close(2, predicate)
-        elif where == "conference":
+        elif place is Place.CONFERENCE:
             w.node(2, predicate, "bib:Conference", [("dc:title", str(value))])
-        elif where == "publisher":
+        elif place is Place.PUBLISHER:
             w.node(2, predicate, "foaf:Organization", [("foaf:name", str(value))])
-        elif where == "date":
+        elif place is Place.DATE:
             date = _date(value)
             if date:
                 w.leaf(2, predicate, date)
-        elif where == "url":
+        elif place is Place.URL:
             w.node(2, predicate, "dcterms:URI", [("rdf:value", str(value))])
     if container and shape.container is not None:
         w.node(2, "dcterms:isPartOf", shape.container, container)
