@@ -2,7 +2,7 @@
 
 The rule users ask to change ("a workshop paper should be @inproceedings", "a report should be
 CSL report") is a row here, not a branch in an exporter. BibTeX and biblatex share the entry
-types (they differ in fields, see bibtex.py); CSL names its own.
+types (they differ in fields, see bibtex.py); CSL and Zotero name their own.
 """
 
 from __future__ import annotations
@@ -17,19 +17,21 @@ from ..model import Kind, Record
 @dataclass(frozen=True)
 class TypeRow:
     """``bibtex``: the BibTeX/biblatex entry type; ``needs_container``: without a venue name the
-    entry is ``@misc`` (never an empty ``booktitle``/``journal``); ``csl``: the CSL-JSON type."""
+    entry is ``@misc`` (never an empty ``booktitle``/``journal``); ``csl``: the CSL-JSON type
+    (one Zotero's CSL-JSON import maps to ``zotero``); ``zotero``: the Zotero item type."""
 
     bibtex: str
     needs_container: bool
     csl: str
+    zotero: str
 
 
 TYPES: Mapping[Kind, TypeRow] = MappingProxyType({
-    Kind.PROCEEDINGS: TypeRow("inproceedings", True, "paper-conference"),
-    Kind.JOURNAL: TypeRow("article", True, "article-journal"),
-    Kind.PREPRINT: TypeRow("misc", False, "article"),
-    Kind.CHAPTER: TypeRow("incollection", True, "chapter"),
-    Kind.REPORT: TypeRow("techreport", False, "report"),
+    Kind.PROCEEDINGS: TypeRow("inproceedings", True, "paper-conference", "conferencePaper"),
+    Kind.JOURNAL: TypeRow("article", True, "article-journal", "journalArticle"),
+    Kind.PREPRINT: TypeRow("misc", False, "article", "preprint"),
+    Kind.CHAPTER: TypeRow("incollection", True, "chapter", "bookSection"),
+    Kind.REPORT: TypeRow("techreport", False, "report", "report"),
 })  # fmt: skip
 
 #: The entry type of a paper whose container a row needs but the record lacks.
@@ -55,3 +57,7 @@ def bibtex_type(kind: Kind, has_container: bool) -> str:
 
 def csl_type(kind: Kind) -> str:
     return TYPES[kind].csl
+
+
+def zotero_type(kind: Kind) -> str:
+    return TYPES[kind].zotero

@@ -31,6 +31,7 @@ from ..fsutil import atomic_write
 from ..model import Record, Section
 from .csljson import csl_items
 from .latex import clean_text
+from .mapping import record_kind, zotero_type
 
 NAMESPACES: tuple[tuple[str, str], ...] = (
     ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
@@ -44,27 +45,26 @@ NAMESPACES: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True)
-class ZoteroType:
-    """How one CSL type is written: Zotero's item type, the RDF class of the item (None: a
-    plain ``rdf:Description``, as Zotero writes conference papers and preprints), the class of
-    its container (None: the item has no container) and, for a type without container, where
+class RdfShape:
+    """How Zotero RDF writes one Zotero item type: the RDF class of the item (None: a plain
+    ``rdf:Description``, as Zotero writes conference papers and preprints), the class of its
+    container (None: the item has no container) and, for a type without container, where
     container fields go instead (None: Zotero has no field for it in this type)."""
 
-    item_type: str
     rdf_class: str | None
     container: str | None
     uncontained: dict[str, str | None] = field(default_factory=dict)
 
 
-# CSL type -> Zotero RDF shape, as Zotero's own "Zotero RDF" export writes each item type.
-TYPES: dict[str, ZoteroType] = {
-    "paper-conference": ZoteroType("conferencePaper", None, "bib:Journal"),
-    "article-journal": ZoteroType("journalArticle", "bib:Article", "bib:Journal"),
-    "article": ZoteroType("preprint", None, None),
-    "chapter": ZoteroType("bookSection", "bib:BookSection", "bib:Book"),
+# Zotero item type (mapping.TYPES) -> RDF shape, as Zotero's own "Zotero RDF" export writes it.
+SHAPES: dict[str, RdfShape] = {
+    "conferencePaper": RdfShape(None, "bib:Journal"),
+    "journalArticle": RdfShape("bib:Article", "bib:Journal"),
+    "preprint": RdfShape(None, None),
+    "bookSection": RdfShape("bib:BookSection", "bib:Book"),
     # A report has no publication title in Zotero: the series it appears in is the nearest field.
-    "report": ZoteroType(
-        "report", "bib:Report", None, {"container-title": "z:seriesTitle", "container-title-short": None}
+    "report": RdfShape(
+        "bib:Report", None, {"container-title": "z:seriesTitle", "container-title-short": None}
     ),
 }
 
@@ -73,7 +73,7 @@ class Place(Enum):
     """Where a CSL value goes in the item's RDF."""
 
     ITEM = "a literal on the item"
-    CONTAINER = "a literal on the container (ZoteroType.uncontained for a type without one)"
+    CONTAINER = "a literal on the container (RdfShape.uncontained for a type without one)"
     AUTHORS = "an rdf:Seq of foaf:Person"
     CONFERENCE = "a bib:Conference with its dc:title"
     PUBLISHER = "a foaf:Organization with its foaf:name"
@@ -104,7 +104,7 @@ _PLACES: dict[str, tuple[Place, str]] = {
 CARRIED_ELSEWHERE: dict[str, str] = {
     "id": "the item's resource name (#item_KEY) and Extra",
     "citation-key": "Extra: 'Citation Key: KEY' (from the CSL note)",
-    "type": "z:itemType and the RDF class (TYPES)",
+    "type": "z:itemType (mapping.TYPES) and the RDF class (SHAPES)",
     "keyword": "collections: one per section, nested as in the list",
 }
 # Values written with a label Zotero's import strips again (dc:identifier "DOI 10.1/x").
@@ -272,18 +272,19 @@ def _person_fields(name: dict[str, str]) -> list[tuple[str, str]]:
     return fields
 
 
-def _write_item(w: _Writer, item: dict[str, Any], tags: Sequence[str]) -> None:
-    shape = TYPES[item["type"]]
+def _write_item(w: _Writer, record: Record, item: dict[str, Any]) -> None:
+    item_type = zotero_type(record_kind(record))
+    shape = SHAPES[item_type]
     element = shape.rdf_class or "rdf:Description"
     w.open(1, element, item_ref(item["id"]))
-    w.leaf(2, "z:itemType", shape.item_type)
+    w.leaf(2, "z:itemType", item_type)
     container: list[tuple[str, str]] = []
     for key, value in item.items():
         if key in CARRIED_ELSEWHERE:
             continue
         place, predicate = _PLACES[key]
         if place is Place.CONTAINER and shape.container is None:
-            moved = shape.uncontained[key]  # KeyError: a gap in TYPES, caught by the tests
+            moved = shape.uncontained[key]  # KeyError: a gap in SHAPES, caught by the tests
             if moved is None:
                 continue
             place, predicate = Place.ITEM, moved
@@ -310,7 +311,7 @@ def _write_item(w: _Writer, item: dict[str, Any], tags: Sequence[str]) -> None:
             w.node(2, predicate, "dcterms:URI", [("rdf:value", str(value))])
     if container and shape.container is not None:
         w.node(2, "dcterms:isPartOf", shape.container, container)
-    for tag in tags:
+    for tag in record_tags(record):
         w.leaf(2, "dc:subject", tag)
     w.close(1, element)
 
@@ -333,7 +334,7 @@ def zotero_rdf_text(records: Sequence[Record]) -> str:
     w.lines.extend(f" xmlns:{prefix}={xml_attr(uri)}" for prefix, uri in NAMESPACES)
     w.lines[-1] += ">"
     for record, item in zip(records, csl_items(records), strict=True):
-        _write_item(w, item, record_tags(record))
+        _write_item(w, record, item)
     for root in collection_tree(records):
         for node in root.walk():
             _write_collection(w, node)
