@@ -20,9 +20,10 @@ from werkzeug.wrappers import Response
 
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
+from tests.conftest import SHARED
 
 DATA = Path(__file__).parents[1] / "data"
-SHARED_TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
+SHARED_TOOLS = SHARED / "tools"
 
 HOSTILE_TITLE = (
     r"\input{/etc/passwd} \write18{rm -rf /} Unbalanced { brace } } 100% $x^2$ # & _ ~ ^ "

@@ -17,10 +17,11 @@ import pytest
 
 from mlsys_bib.build import build
 from mlsys_bib.config import Settings
+from tests.conftest import SHARED
 from tests.integration.test_roundtrip import EXPORT_READERS
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+SHARED_TOOLS = SHARED / "tools"
 
 from tests.fakes.services import FakeServices  # noqa: E402
 
