@@ -19,18 +19,19 @@ from .version import __version__
 _EXPORTS = {
     "Bibliography": "api", "load": "api", "build": "build",
     "Kind": "model", "Person": "model", "Record": "model", "Section": "model", "VenueTag": "model",
-    "Verdict": "model",
+    "Verdict": "model", "verify": "verification",
 }  # fmt: skip
 
 __all__ = [
     "Bibliography", "Kind", "Person", "Record", "Section", "VenueTag", "Verdict",
-    "__version__", "build", "load",
+    "__version__", "build", "load", "verify",
 ]
 
 if TYPE_CHECKING:
     from .api import Bibliography, load
     from .build import build
     from .model import Kind, Person, Record, Section, VenueTag, Verdict
+    from .verification import verify
 
 
 def __getattr__(name: str) -> object:

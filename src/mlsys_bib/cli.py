@@ -1,4 +1,4 @@
-"""``mlsys-bib``: build, resolve, check, stats, status.
+"""``mlsys-bib``: build, resolve, check, stats, status, verify.
 
 Exit codes: 0 success; 1 the list has errors (``check``) or a build step failed; 2 bad usage
 or unreadable input; 130 interrupted. Errors are one line on stderr naming the file, line or
@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="counts per section, venue and year")
     list_option(s)
     s.add_argument("--json", action="store_true")
+
+    v = sub.add_parser("verify", help="check a paper's .bib against the curated set (offline)")
+    v.add_argument("bib", help="the .bib file to check (BibTeX or biblatex; never modified)")
+    list_option(v)
+    v.add_argument("--json", action="store_true", help="machine-readable report")
+    v.add_argument("--fix", metavar="OUT.bib", help="write a corrected copy (keys and other fields kept)")
+    v.add_argument("--online", action="store_true", help="look up entries outside the curated set")
+    _add_service_options(v)
 
     st = sub.add_parser("status", help="verdicts of the last build (reads OUT/report.json)")
     st.add_argument("--out", default="exports")
@@ -239,12 +247,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 nothing wrong, 1 findings, 2 bad input (unreadable file)."""
+    from .verification import verify
+    from .verification.text_report import render_text
+
+    settings = _settings(args)
+    if not Path(args.bib).is_file():
+        _err(f"{args.bib}: no such file")
+        return 2
+    try:
+        report = verify(args.bib, source=args.source, settings=settings, online=args.online, fix=args.fix)
+    except UnicodeDecodeError as exc:
+        _err(f"{args.bib}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))
+    else:
+        print(render_text(report))
+    if args.fix:
+        print(f"wrote {args.fix}", file=sys.stderr)
+    return report.exit_code
+
+
 COMMANDS = {
     "build": cmd_build,
     "resolve": cmd_resolve,
     "check": cmd_check,
     "stats": cmd_stats,
     "status": cmd_status,
+    "verify": cmd_verify,
 }
 
 
