@@ -22,7 +22,7 @@ from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
 from .model import Record
-from .parse.markdown import LineKind, ParsedList, parse_list
+from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
 BUNDLED_LIST = "ml-systems-papers.md"
@@ -58,12 +58,15 @@ def read_list(source: str | Path | None, settings: Settings | None = None) -> tu
 
 
 def load_list(
-    source: str | Path | None = None, *, lock_path: Path | None = None, settings: Settings | None = None
+    source: Any = None, *, lock_path: Path | None = None, settings: Settings | None = None
 ) -> RecordSet:
-    text, name = read_list(source, settings)
-    parsed = parse_list(text, name=name)
-    parsed.title = parsed.title or name
-    return build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
+    """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
+    from .lists import as_sources, read_lists
+
+    parsed, _, reports = read_lists(as_sources(source), settings)
+    recordset = build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
+    recordset.list_reports = reports
+    return recordset
 
 
 class RenderedEntries:
@@ -144,14 +147,16 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
             if r.kind is LineKind.NOTE
         ],
         "unparsed": [
-            {"line": r.line, "text": r.text, "reason": r.reason}
+            {"line": r.line, "text": r.text, "reason": r.reason, **({"list": r.source} if r.source else {})}
             for r in reports
             if r.kind is LineKind.UNPARSED
         ],
         "skipped_outside_paper_sections": len([r for r in reports if r.kind is LineKind.SKIPPED]),
+        "skipped": dict(sorted(Counter(r.reason for r in reports if r.kind is LineKind.SKIPPED).items())),
         "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],
         "conflicts": recordset.conflicts,
         "records_in_several_sections": sum(1 for r in recordset.records if len(r.sections) > 1),
+        **({"lists": recordset.list_reports} if len(recordset.list_reports) > 1 else {}),
     }
 
 
@@ -195,7 +200,7 @@ def _refs_summary(refs_report: Any) -> Any:
 
 
 def build(
-    source: str | Path | None = None,
+    source: Any = None,
     out_dir: str | Path = "exports",
     *,
     settings: Settings | None = None,
@@ -214,11 +219,13 @@ def build(
         out = Path(out_dir)
         settings = settings or Settings.from_env()
         lock = KeyLock.load(lock_path or out / "keys.lock")
-        text, name = read_list(source, settings)
-        parsed = parse_list(text, name=name)
+        from .lists import as_sources, read_lists
+
+        parsed, texts, list_reports = read_lists(as_sources(source), settings)
         recordset = build_records(parsed, lock=lock)
+        recordset.list_reports = list_reports
         report = list_report(recordset)
-        report["list_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        report["list_sha256"] = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()
         resolve_report = None
         if resolve:
             from .resolve import resolve_records

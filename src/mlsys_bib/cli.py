@@ -58,8 +58,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def list_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--list", dest="source", help="list to read: a path or an http(s) URL (default: bundled)"
+            "--list", dest="source", action="append",
+            help="list to read: a path or an http(s) URL (default: bundled); repeat to merge several lists",
         )
+        p.add_argument("--lists", metavar="LISTS.toml", help="the lists to merge, with section prefixes")
 
     b = sub.add_parser("build", help="parse, resolve and write every export")
     list_option(b)
@@ -98,6 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sources(args: argparse.Namespace) -> object:
+    """What the pipeline reads: None (the bundled list), one location, or several lists."""
+    if getattr(args, "lists", None):
+        from .lists import sources_from_toml
+
+        return sources_from_toml(args.lists) + list(args.source or [])
+    if not args.source:
+        return None
+    return args.source[0] if len(args.source) == 1 else list(args.source)
+
+
 def _err(message: str) -> None:
     print(f"mlsys-bib: {message}", file=sys.stderr)
 
@@ -107,7 +120,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     result = build(
-        args.source,
+        _sources(args),
         args.out,
         settings=settings,
         resolve=not args.no_resolve,
@@ -118,7 +131,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     rep = result.report
     for u in rep["unparsed"]:
-        _err(f"line {u['line']}: not understood ({u['reason']}): {u['text'][:100]}")
+        where = f"{u['list']}: " if u.get("list") else ""
+        _err(f"{where}line {u['line']}: not understood ({u['reason']}): {u['text'][:100]}")
     print(
         f"{rep['items']} items -> {rep['records']} records ({rep['merges']} merged), "
         f"{rep['continuation_lines']} continuation lines, {len(rep['notes'])} notes, "
@@ -154,7 +168,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from .resolve import resolve_records
 
     settings = _settings(args)
-    recordset = load_list(args.source, settings=settings)
+    recordset = load_list(_sources(args), settings=settings)
     report = resolve_records(recordset.records, settings)
     print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
     return 0
@@ -163,8 +177,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .build import list_report, load_list
 
-    rep = list_report(load_list(args.source))
-    errors = [f"line {u['line']}: {u['reason']}: {u['text'][:120]}" for u in rep["unparsed"]]
+    recordset = load_list(_sources(args))
+    rep = list_report(recordset)
+    errors = [
+        f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: {u['reason']}: {u['text'][:120]}"
+        for u in rep["unparsed"]
+    ]
     warnings = [
         f"lines {', '.join(map(str, t['lines']))}: unknown venue tag [{t['tag']}]"
         for t in rep["unknown_tags"]
@@ -196,7 +214,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from .build import list_report, load_list
 
-    recordset = load_list(args.source)
+    recordset = load_list(_sources(args))
     rep = list_report(recordset)
     venues = Counter(r.tag.venue if r.tag else "(none)" for r in recordset.records)
     years = Counter(str(r.get("year") or "(none)") for r in recordset.records)
@@ -257,7 +275,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _err(f"{args.bib}: no such file")
         return 2
     try:
-        report = verify(args.bib, source=args.source, settings=settings, online=args.online, fix=args.fix)
+        report = verify(args.bib, source=_sources(args), settings=settings, online=args.online, fix=args.fix)
     except UnicodeDecodeError as exc:
         _err(f"{args.bib}: not UTF-8 text ({exc.reason} at byte {exc.start})")
         return 2
@@ -295,7 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(exc, _user_errors()):
             raise
         _err(" ".join(str(exc).split()))
-        return 2
+        lists = sys.modules.get("mlsys_bib.lists")
+        return 1 if lists is not None and isinstance(exc, lists.EmptyListError) else 2
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -21,10 +21,12 @@ class Section:
 
     number: str  # "2.5", "1.1.3"; "" for un-numbered headings such as "Others"
     title: str
+    source: str = ""  # the list's short prefix when several lists build one bibliography ("gnn")
 
     @property
     def label(self) -> str:
-        return f"{self.number} {self.title}".strip()
+        text = f"{self.number} {self.title}".strip()
+        return f"{self.source}: {text}" if self.source else text
 
     @property
     def slug(self) -> str:
@@ -77,6 +79,8 @@ class ListItem:
     continuation_lines: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # free text from continuation bullets
     identifiers: list[Identifier] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)  # display names, when the list gives them
+    source: str = ""  # the list's prefix in a several-list build; lines are that list's lines
 
 
 @dataclass(frozen=True)

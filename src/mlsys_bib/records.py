@@ -14,6 +14,7 @@ from . import venues
 from .keys import KeyLock, assign_keys
 from .model import Kind, ListItem, Provenance, Record
 from .parse.markdown import ParsedList
+from .text.names import split_name
 from .text.titles import normalise
 
 # Identifier kinds that name exactly one paper (merging on them is safe).
@@ -28,6 +29,7 @@ class RecordSet:
     records: list[Record]
     parsed: ParsedList
     merges: int = 0
+    list_reports: list[dict[str, object]] = field(default_factory=list)
     conflicts: list[dict[str, object]] = field(default_factory=list)
     unknown_tags: dict[str, list[int]] = field(default_factory=dict)
 
@@ -109,6 +111,7 @@ def group_items(items: list[ListItem]) -> tuple[list[list[ListItem]], list[dict[
                     {
                         "identifier": ident.curie,
                         "lines": [items[j].line, item.line],
+                        "_items": [(items[j].source, items[j].line), (item.source, item.line)],
                         "conflict": f"{ident.curie} is linked from two different titles; not merged",
                     }
                 )
@@ -172,6 +175,12 @@ def _apply_list_fields(record: Record) -> None:
             record.set("note", "; ".join(notes), tag_src)
     else:
         record.set("kind", Kind.PREPRINT, src)
+    with_authors = next((i for i in record.items if i.authors), None)
+    if with_authors is not None:
+        # authors the list itself gives (tables, citation-style bullets): a service's list still wins
+        people = [split_name(name) for name in with_authors.authors]
+        record.set("author", [p for p in people if p.family or p.literal],
+                   Provenance("list", f"L{with_authors.line}"))
     arxiv = record.identifier("arxiv")
     if arxiv is not None:
         record.set("arxiv", arxiv.value, src)
@@ -198,11 +207,13 @@ def build_records(parsed: ParsedList, *, lock: KeyLock | None = None) -> RecordS
         )
     keys = assign_keys(papers, lock)
     result = RecordSet([], parsed)
-    key_of_line = {item.line: key for key, group in zip(keys, groups, strict=True) for item in group}
+    key_of_item = {
+        (item.source, item.line): key for key, group in zip(keys, groups, strict=True) for item in group
+    }
     for clash in refused:
-        lines = clash["lines"]
-        assert isinstance(lines, list)
-        result.conflicts.append({"key": " / ".join(key_of_line[n] for n in lines), **clash})
+        where = clash.pop("_items")
+        assert isinstance(where, list)
+        result.conflicts.append({"key": " / ".join(key_of_item[w] for w in where), **clash})
     for key, group in zip(keys, groups, strict=True):
         record = Record(key, group)
         _apply_list_fields(record)

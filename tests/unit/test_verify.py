@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from mlsys_bib.model import Person
+from mlsys_bib.venues import find_venue as venue_of
+from mlsys_bib.venues import same_venue
 from mlsys_bib.verification import FindingKind as K
 from mlsys_bib.verification import MatchBy, userbib, verify
 from mlsys_bib.verification.userbib import field_value, read_bib
-from mlsys_bib.verification.venue_names import same_venue, venue_of
 from tests.fakes.records import realistic_records
 from tests.fakes.userbibs import corpus, score
 

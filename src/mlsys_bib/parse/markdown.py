@@ -96,6 +96,7 @@ class LineReport:
     kind: LineKind
     reason: str = ""
     attached_to: int | None = None  # line of the paper it was attached to
+    source: str = ""  # the list's prefix in a several-list build
 
 
 @dataclass

@@ -14,11 +14,12 @@ from ..export.mapping import TYPES
 from ..export.names import display_name
 from ..model import Kind
 from ..text.titles import normalise
+from ..venues import find_venue as venue_of
+from ..venues import same_venue
 from .curated import Curated
 from .findings import Finding, FindingKind
 from .match import families, title_ratio
 from .userbib import UserEntry
-from .venue_names import same_venue, venue_of
 
 __all__ = ["CHECKS", "compare"]
 
