@@ -58,12 +58,13 @@ def read_list(source: str | Path | None, settings: Settings | None = None) -> tu
 
 
 def load_list(
-    source: Any = None, *, lock_path: Path | None = None, settings: Settings | None = None
+    source: Any = None, *, lock_path: Path | None = None, settings: Settings | None = None,
+    allow_empty: bool = False,
 ) -> RecordSet:
     """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
     from .lists import as_sources, read_lists
 
-    parsed, _, reports = read_lists(as_sources(source), settings)
+    parsed, _, reports = read_lists(as_sources(source), settings, allow_empty=allow_empty)
     recordset = build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
     recordset.list_reports = reports
     return recordset

@@ -177,12 +177,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .build import list_report, load_list
 
-    recordset = load_list(_sources(args))
+    recordset = load_list(_sources(args), allow_empty=True)
     rep = list_report(recordset)
     errors = [
         f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: {u['reason']}: {u['text'][:120]}"
         for u in rep["unparsed"]
     ]
+    per_list = recordset.list_reports or [{"source": rep["list"], "items": rep["items"]}]
+    errors += [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
     warnings = [
         f"lines {', '.join(map(str, t['lines']))}: unknown venue tag [{t['tag']}]"
         for t in rep["unknown_tags"]

@@ -101,10 +101,11 @@ def list_stats(parsed: ParsedList) -> dict[str, Any]:
 
 
 def read_lists(
-    sources: Sequence[ListSource], settings: Settings | None = None
+    sources: Sequence[ListSource], settings: Settings | None = None, *, allow_empty: bool = False
 ) -> tuple[ParsedList, list[str], list[dict[str, Any]]]:
     """One ParsedList for all ``sources`` (sections prefixed when there are several), the texts read
-    (for the report's checksum), and a report per list. Raises EmptyListError for a list with no paper."""
+    (for the report's checksum), and a report per list. Raises EmptyListError for a list with no paper
+    unless ``allow_empty`` (``check`` reports the lines first, then fails)."""
     from .build import read_list
 
     several = len(sources) > 1
@@ -116,7 +117,7 @@ def read_lists(
         text, name = read_list(src.location, settings)
         parsed = parse_any(text, name=name)
         parsed.title = parsed.title or name
-        if not parsed.items:
+        if not parsed.items and not allow_empty:
             stats = list_stats(parsed)
             raise EmptyListError(
                 f"{name}: no papers found ({sum(stats['skipped'].values())} lines skipped, "
