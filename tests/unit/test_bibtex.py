@@ -213,9 +213,21 @@ def test_ascii_export_is_ascii_except_unspellable_scripts():
     assert r"M{\"u}ller" in text and r"Nguy{\~{\^e}}n" in text
 
 
-def test_utf8_export_keeps_unicode():
+def test_utf8_export_keeps_unicode_except_in_names_and_what_pdflatex_cannot_typeset():
     text = bibtex_text(realistic_records())
-    assert "Müller, Jürgen" in text and "Systèmes" in text and "Encoding: UTF-8" in text
+    assert "Systèmes" in text and "Encoding: UTF-8" in text
+    # 8-bit bibtex abbreviates given names byte by byte: names are LaTeX-accented in mlsys.bib ...
+    assert r"M{\"u}ller, J{\"u}rgen" in text and "Müller" not in text
+    # ... and kept as UTF-8 for biber
+    assert "Müller, Jürgen" in bibtex_text(realistic_records(), biblatex=True)
+
+
+def test_greek_in_titles_is_spelled_for_pdflatex_in_both_bib_files():
+    from mlsys_bib.export.latex import escape_latex
+
+    assert escape_latex("λGrapher and μ-Serve") == r"{\ensuremath{\lambda}}Grapher and {\ensuremath{\mu}}-Serve"
+    assert escape_latex("Systèmes – “quoted” …") == "Systèmes – “quoted” …"  # pdflatex types these
+    assert escape_latex("李明") == "李明"  # no LaTeX spelling: kept
 
 
 def test_duplicate_or_unsafe_keys_are_refused():

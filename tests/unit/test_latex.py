@@ -123,8 +123,15 @@ _INVERSE = {
 _ESCAPE = re.compile(r"\\text[a-z]+\{\}|\\[&%$#_{}]|[{}]")
 
 
+_SPELLED = re.compile(r"\{\\(?:ensuremath\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]+)\}")
+
+
 def unescape(latex: str) -> str:
-    """The exact inverse of escape_latex/latex_title in UTF-8 mode (protective braces dropped)."""
+    """The exact inverse of escape_latex/latex_title in UTF-8 mode (protective braces dropped);
+    the few characters pdflatex cannot typeset come back through pylatexenc's reader."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    latex = _SPELLED.sub(lambda m: LatexNodes2Text().latex_to_text(m.group(0)), latex)
 
     def repl(m: re.Match[str]) -> str:
         s = m.group(0)

@@ -154,7 +154,10 @@ def bibtex_fields(
     title = record.title
     if was_truncated(title):
         log.warning("%s: title longer than the export limit, truncated", key)
-    f.add("author", bibtex_names(record.get("author"), ascii=ascii))
+    # Classic bibtex is 8-bit: styles that abbreviate given names (IEEEtran, ACM) cut a UTF-8
+    # initial in half ("Émile" -> byte 0xC3 + ".") and pdflatex stops on the broken byte, so names
+    # in the BibTeX file are always LaTeX-accented ({\'E}mile -> {\'E}.); biber reads UTF-8 fine.
+    f.add("author", bibtex_names(record.get("author"), ascii=ascii or not biblatex))
     f.add("title", latex_title(clean_text(title), ascii=ascii))
 
     publisher = clean_text(record.get("publisher"))

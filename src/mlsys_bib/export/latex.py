@@ -178,9 +178,45 @@ def _escape_piece(piece: str, start: int, paired: set[int], ascii: bool) -> str:
             return (_PAIRED_BRACE if start + match.start() in paired else _LONE_BRACE)[s]
         if s in _LATEX_SPECIALS:
             return _LATEX_SPECIALS[s]
-        return _ascii_encoder().unicode_to_latex(s) if ascii else s
+        if ascii:
+            return _ascii_encoder().unicode_to_latex(s)
+        return "".join(c if _pdflatex_types(c) else _pdflatex_spelling(c) for c in s)
 
     return _NEEDS_ESCAPE.sub(repl, piece)
+
+
+# What pdflatex's default UTF-8 input (inputenc with the T1/TS1 encodings every LaTeX loads) can
+# typeset: Latin-1, Latin Extended-A and the usual punctuation. Anything else (Greek letters in
+# "μ-Serve" or "λGrapher", arrows, math) stops pdflatex with "Unicode character ... not set up for
+# use with LaTeX" -- with -halt-on-error, no PDF at all -- so the UTF-8 .bib files spell those few
+# characters as LaTeX (``{\ensuremath{\lambda}}``) while CSL-JSON keeps them as UTF-8. Characters
+# LaTeX has no spelling for (CJK, emoji) stay UTF-8: no spelling would print them either.
+_PDFLATEX_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00A0, 0x017F),  # Latin-1 Supplement, Latin Extended-A
+    (0x2013, 0x2014),  # en and em dash
+    (0x2018, 0x201E),  # quotation marks
+    (0x2020, 0x2022),  # daggers, bullet
+    (0x2026, 0x2026),  # ellipsis
+    (0x2030, 0x2030),  # per mille
+    (0x2039, 0x203A),  # single guillemets
+    (0x20AC, 0x20AC),  # euro
+    (0x2122, 0x2122),  # trade mark
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pdflatex_spelling(char: str) -> str:
+    """LaTeX for ``char`` when reading it back gives the same character (Greek, arrows, ≤), else the
+    character itself: a styled letter such as 𝐀 would come back as a plain A, which is data loss."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    latex = _ascii_encoder().unicode_to_latex(char)
+    return latex if LatexNodes2Text().latex_to_text(latex) == char else char
+
+
+def _pdflatex_types(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in _PDFLATEX_RANGES)
 
 
 def escape_latex(text: str, *, ascii: bool = False) -> str:
@@ -188,7 +224,8 @@ def escape_latex(text: str, *, ascii: bool = False) -> str:
 
     ``text`` should already be cleaned (:func:`clean_text`). With ``ascii`` non-ASCII letters
     become LaTeX accent commands; otherwise they stay UTF-8 (biber, pandoc and bibtex 0.99d with
-    ``inputenc``/a Unicode engine read them).
+    ``inputenc``/a Unicode engine read them), except the few pdflatex cannot typeset by default
+    (Greek, math), which are spelled as LaTeX in both modes.
     """
     return _escape_piece(text, 0, _brace_pairs(text), ascii)
 
