@@ -248,8 +248,7 @@ def test_known_citeproc_py_defects_are_repaired_and_counted(built):
     assert page.count(title) == 1
     md = (out / "refs" / "apa" / f"{S_TRAIN.slug}.md").read_text()
     assert (
-        "- *Scaling Inference-Efficient Language Models* (Preprint "
-        "[arXiv:2501.18107](https://arxiv.org/abs/2501.18107)). (2025). arXiv. "
+        "- *Scaling Inference-Efficient Language Models*. (2025). \\[Preprint\\]. arXiv. "
         "[https://arxiv.org/abs/2501.18107](https://arxiv.org/abs/2501.18107)\n"
     ) in md
     author_less = sum(len(r.sections) for r in realistic_records() if not r.get("author"))

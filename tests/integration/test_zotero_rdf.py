@@ -138,6 +138,8 @@ def collections_of(graph: Any) -> dict[str, tuple[list[str], list[str]]]:
 def expected_item(record: Any) -> dict[str, Any]:
     """What the export must carry: the CSL-JSON item, less what goes elsewhere, plus tags."""
     item = {k: v for k, v in csl_item(record).items() if k not in CARRIED_ELSEWHERE or k == "type"}
+    if item["type"] == "article" and record.get("arxiv"):
+        item["number"] = f"arXiv:{record.get('arxiv')}"  # the Archive ID, which no style prints here
     if item["type"] == "report":
         item.pop("container-title-short", None)  # Zotero's report has no field for it
     # Zotero keeps one single-field name for both a corporate (literal) name and a mononym.

@@ -81,7 +81,7 @@ def _warning_kinds(text: str, pattern: str) -> dict[str, int]:
 
 
 def _pdftext(pdf: Path) -> str:
-    proc = _run(["pdftotext", "-enc", "UTF-8", "-nopgbrk", str(pdf), "-"], pdf.parent)
+    proc = _run(["pdftotext", "-raw", "-enc", "UTF-8", "-nopgbrk", str(pdf), "-"], pdf.parent)
     return proc.stdout
 
 

@@ -406,3 +406,22 @@ def test_services_never_write_note_and_unknown_keys_are_ignored() -> None:
     )
     assert record.get("note") == "To appear"
     assert "_private" not in record.fields
+
+
+def test_a_published_record_never_carries_the_eprints_month() -> None:
+    # venue-tagged: arXiv's month is refused outright (HybridFlow EuroSys'25 printed "Sep. 2025")
+    tagged = make_record("HybridFlow: A Flexible RLHF Framework", "EuroSys'25", "EuroSys", 2025, arxiv="2409.19256")
+    merge.apply(tagged, arxiv_meta("2409.19256", month=9, year=2024))
+    assert tagged.get("month") is None
+    # a published source's month is kept
+    merge.apply(tagged, crossref_meta("10.1145/3689031.3696075", month=3, year=2025))
+    assert tagged.get("month") == 3 and tagged.fields["month"].provenance.source == "crossref"
+
+
+def test_a_promoted_preprint_drops_the_month_it_had_as_a_preprint() -> None:
+    record = make_record("GPTQ: Accurate Post-Training Quantization", "arXiv'22", "arXiv", 2022, arxiv="2210.17323")
+    merge.apply(record, arxiv_meta("2210.17323", month=10, year=2022))
+    assert record.get("month") == 10  # still a preprint: its month is the eprint's
+    merge.apply(record, dblp_meta("conf/iclr/FrantarAHA23", kind=Kind.PROCEEDINGS, year=2023,
+                                  container_title="ICLR", container_short="ICLR"))  # fmt: skip
+    assert record.get("kind") is Kind.PROCEEDINGS and record.get("month") is None

@@ -4,10 +4,12 @@ Field choices follow what the real clients do with them (shared/tools/validate_e
 shared/notes/zotero-import.md, and biber's data model):
 
 * ``month = jul`` as a bare macro: the only form bibtex, biber and pandoc all read silently.
-* arXiv: classic BibTeX gets arXiv's own ``eprint`` + ``archivePrefix`` + ``primaryClass`` (biber
-  maps them, natbib styles print them) and, for preprints, ``howpublished`` so that ``plain.bst``
-  prints something; biblatex gets ``eprinttype = {arxiv}`` + ``eprintclass``, which Zotero keeps.
-  Published papers keep their eprint.
+* arXiv: the id is printed once in every style (issue 9, checked on the compiled page). Classic
+  BibTeX gets ``howpublished = {arXiv preprint arXiv:ID}`` for preprints, which plainnat, IEEEtran
+  and ACM all print, and no ``eprint`` (ACM's .bst would print it a second time; Zotero's BibTeX
+  import drops ``eprint`` + ``archivePrefix``); biblatex gets ``eprint`` + ``eprinttype = {arxiv}`` +
+  ``eprintclass``, which biblatex prints and Zotero keeps. Published papers keep their eprint in
+  biblatex. An arXiv abstract URL is left out wherever the id is already printed.
 * Fields biber's data model rejects for an entry type are left out (``publisher`` on ``@article``
   and ``@misc``, ``pages`` on ``@misc``): ``biber --validate-datamodel`` warns about each.
 * Values are built here, already delimited, and handed to bibtexparser's writer verbatim (an empty
@@ -37,7 +39,7 @@ from .latex import (
     latex_verbatim,
     was_truncated,
 )
-from .mapping import bibtex_type, record_kind
+from .mapping import bibtex_type, event_repeats_container, findable_repository, is_arxiv_page, record_kind
 from .names import bibtex_names
 
 log = logging.getLogger(__name__)
@@ -166,8 +168,9 @@ def bibtex_fields(
 
     if etype in ("inproceedings", "incollection"):
         f.add("booktitle", latex_container(container, ascii=ascii))
-        if biblatex and etype == "inproceedings":
-            f.text("eventtitle", record.get("event_title"), ascii=ascii)
+        event = clean_text(record.get("event_title"))
+        if biblatex and etype == "inproceedings" and not event_repeats_container(event, container):
+            f.text("eventtitle", event, ascii=ascii)
         f.add("publisher", latex_protected_text(publisher, ascii=ascii))
         f.text("volume", record.get("volume"), ascii=ascii)  # NeurIPS, PMLR, LNCS volumes
         f.text("number", record.get("issue"), ascii=ascii)
@@ -187,9 +190,9 @@ def bibtex_fields(
             if arxiv:
                 f.add("howpublished", escape_latex(f"arXiv preprint arXiv:{arxiv}"))
             else:
-                f.text("howpublished", record.get("container_title"), ascii=ascii)
+                f.text("howpublished", findable_repository(record), ascii=ascii)
         else:
-            f.text("howpublished", record.get("container_title") if not arxiv else "", ascii=ascii)
+            f.text("howpublished", findable_repository(record) if not arxiv else "", ascii=ascii)
 
     year, month = as_int(record.get("year")), as_int(record.get("month"))
     month = month if month is not None and 1 <= month <= 12 else None
@@ -205,15 +208,16 @@ def bibtex_fields(
     if etype != "misc":
         f.add("pages", escape_latex(normalize_pages(record.get("pages")), ascii=ascii))
     f.add("doi", latex_verbatim(bare_doi(record.get("doi"))))
-    f.add("url", latex_verbatim(record.get("url") or ""))
-    if arxiv:
+    url = str(record.get("url") or "")
+    # The arXiv id is printed once: classic styles print it from howpublished (ACM's .bst would
+    # print eprint as well, and Zotero's BibTeX import drops eprint + archivePrefix anyway), biblatex
+    # from eprint. An arXiv abstract URL repeats the id, so it goes when the id is already printed.
+    if not (arxiv and is_arxiv_page(url, arxiv) and (biblatex or etype == "misc")):
+        f.add("url", latex_verbatim(url))
+    if arxiv and biblatex:
         f.add("eprint", arxiv)
-        if biblatex:
-            f.add("eprinttype", "arxiv")
-            f.add("eprintclass", primary)
-        else:
-            f.add("archivePrefix", "arXiv")
-            f.add("primaryClass", primary)
+        f.add("eprinttype", "arxiv")
+        f.add("eprintclass", primary)
     f.text("note", record.get("note"), ascii=ascii)
     f.add("keywords", escape_latex(keywords_value(record), ascii=ascii))
     return etype, f.items

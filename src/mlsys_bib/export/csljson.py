@@ -5,8 +5,9 @@ Choices driven by what Zotero keeps (shared/notes/zotero-import.md):
 * every item has one of Zotero's types (``paper-conference``, ``article-journal``, ``article``,
   ``chapter``, ``report``) -- one unknown type makes Zotero reject the whole file;
 * dates are ``{"date-parts": [[y, m]]}`` objects (a string date is silently dropped);
-* preprints carry ``"number": "arXiv:ID"`` and ``"publisher": "arXiv"`` (Zotero: archive ID and
-  repository);
+* preprints carry ``"publisher": "arXiv"`` (Zotero: repository) and their arXiv link; the id
+  goes to ``note`` as ``arXiv: ID`` (Zotero: Extra), not to ``number``, which IEEE prints after the
+  publisher ("arXiv: arXiv:ID");
 * the citation key goes to ``id``, ``citation-key`` (newer Zotero translators) and
   ``"note": "Citation Key: KEY"`` (kept by all of them, Better BibTeX's convention);
 * name particles go inside ``family`` (see names.py); ``keyword`` and ``container-title-short`` are
@@ -28,7 +29,7 @@ from ..fsutil import atomic_write
 from ..model import Kind, Record
 from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import clean_text, split_protected
-from .mapping import csl_type, record_kind
+from .mapping import csl_type, event_repeats_container, findable_repository, is_arxiv_page, record_kind
 from .names import csl_names
 
 NOCASE_OPEN = '<span class="nocase">'
@@ -68,19 +69,21 @@ def csl_item(record: Record) -> dict[str, Any]:
     if kind == Kind.PREPRINT:
         # A preprint has a repository, not a container: "container-title": "arXiv" makes APA print
         # "In arXiv. arXiv." The repository goes to publisher (Zotero: repository).
-        if arxiv:  # Zotero: repository "arXiv", archive ID "arXiv:ID"
+        if arxiv:
+            # "publisher" + "number" (Zotero's repository + archive ID) print "arXiv: arXiv:ID" in
+            # IEEE; the link carries the id once in every style (APA 7: "[Preprint]. arXiv. URL").
             item["publisher"] = "arXiv"
-            item["number"] = f"arXiv:{arxiv}"
         else:
-            put("publisher", record.get("publisher") or record.get("container_title"))
+            put("publisher", findable_repository(record))
         item["genre"] = "Preprint"
     else:
         put("container-title", container_name(record))
         short = clean_text(record.get("container_short"))
         if short and short != item.get("container-title"):
             item["container-title-short"] = short
-        if kind == Kind.PROCEEDINGS:
-            put("event-title", record.get("event_title"))
+        event = clean_text(record.get("event_title"))
+        if kind == Kind.PROCEEDINGS and not event_repeats_container(event, item.get("container-title", "")):
+            put("event-title", event)
         put("publisher", record.get("publisher"))
         if kind == Kind.REPORT:
             put("number", record.get("issue"))
@@ -98,14 +101,18 @@ def csl_item(record: Record) -> dict[str, Any]:
     doi = bare_doi(record.get("doi"))
     if doi:
         item["DOI"] = doi
-    put("URL", record.get("url"))
+    url = clean_text(record.get("url"))
+    if arxiv and kind == Kind.PREPRINT and not is_arxiv_page(url, arxiv):
+        url = url or f"https://arxiv.org/abs/{arxiv}"
+    if url:
+        item["URL"] = url
 
     keywords = keywords_value(record)
     if keywords:
         item["keyword"] = keywords
     note = [f"Citation Key: {key}"]
-    if arxiv and kind != Kind.PREPRINT:
-        note.append(f"arXiv: {arxiv}")  # a published paper keeps its eprint (Zotero: Extra)
+    if arxiv:
+        note.append(f"arXiv: {arxiv}")  # the eprint, for Zotero's Extra (no style prints note)
     extra = clean_text(record.get("note"))
     if extra:
         # Labelled so that neither citeproc-js's note-field hack nor Zotero's Extra parser reads

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..ids import arxiv as arxiv_ids
 from ..model import Kind, Record
+from ..text.titles import title_words
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,34 @@ def csl_type(kind: Kind) -> str:
 
 def zotero_type(kind: Kind) -> str:
     return TYPES[kind].zotero
+
+
+def is_arxiv_page(url: str, ident: str) -> bool:
+    """Whether ``url`` is arXiv's page (abstract, PDF, HTML) of the preprint ``ident``."""
+    found = arxiv_ids.from_url(url) if url else None
+    return found is not None and found.value.lower() == ident.lower()
+
+
+#: Repository names that say "a preprint" but not where: printed alone ("arXiv, 2023.") they leave
+#: a reader nothing to search for, so they are printed only with an identifier or a link.
+BARE_REPOSITORIES = frozenset({"arxiv", "corr", "arxiv preprint", "preprint"})
+
+
+def findable_repository(record: Record) -> str:
+    """The repository or container a venue-less entry prints, or "" when it would only say "arXiv"
+    with no id and no link (the build reports such records instead; see report.json)."""
+    name = str(record.get("container_title") or record.get("publisher") or "")
+    if name.strip().lower() in BARE_REPOSITORIES and not record.get("url") and not record.get("arxiv"):
+        return ""
+    return name
+
+
+def event_repeats_container(event: str, container: str) -> bool:
+    """Whether an event name only restates the proceedings title it belongs to.
+
+    "SOSP '23: ACM SIGOPS Symposium on Operating Systems Principles" next to "Proceedings of the
+    ACM SIGOPS Symposium on Operating Systems Principles (SOSP '23)" prints the venue twice in
+    biblatex (``eventtitle``) and APA (``event-title``): such an event name is left out.
+    """
+    words = title_words(event)
+    return bool(words) and len(words & title_words(container)) >= 0.8 * len(words)

@@ -326,6 +326,21 @@ def _write_collection(w: _Writer, node: Collection) -> None:
     w.close(1, "z:Collection")
 
 
+def _with_archive_id(record: Record, item: dict[str, Any]) -> dict[str, Any]:
+    """A preprint's "arXiv:ID" as Zotero's Archive ID. CSL-JSON leaves ``number`` out because IEEE
+    prints it after the repository ("arXiv: arXiv:ID"); nothing prints an RDF import, so it goes
+    back in here, in CSL order (after the publisher)."""
+    arxiv = record.get("arxiv")
+    if not arxiv or item.get("type") != "article" or "number" in item:
+        return item
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        out[key] = value
+        if key == "publisher":
+            out["number"] = f"arXiv:{arxiv}"
+    return out
+
+
 def zotero_rdf_text(records: Sequence[Record]) -> str:
     """The Zotero RDF file: items in record order, then the collections, parents first."""
     w = _Writer()
@@ -333,7 +348,7 @@ def zotero_rdf_text(records: Sequence[Record]) -> str:
     w.lines.append("<rdf:RDF")
     w.lines.extend(f" xmlns:{prefix}={xml_attr(uri)}" for prefix, uri in NAMESPACES)
     w.lines[-1] += ">"
-    for record, item in zip(records, csl_items(records), strict=True):
+    for record, item in zip(records, map(_with_archive_id, records, csl_items(records)), strict=True):
         _write_item(w, record, item)
     for root in collection_tree(records):
         for node in root.walk():

@@ -13,7 +13,8 @@ depend on the order in which sources are applied (the conflict lines may word it
    that links to arXiv is a VLDB paper that also has an eprint: its kind, container (journal
    or proceedings title, short name, event), publisher and year stay those of the tag and the
    venue table. Services only *fill* what the list left empty (volume, issue, pages, month,
-   DOI). arXiv's metadata can never turn it into a preprint.
+   DOI). arXiv's metadata can never turn it into a preprint, and a published record never
+   carries the eprint's month: only a published source's month (Crossref, doi.org, DBLP).
 2. **Published beats preprint for items the list tags only as arXiv (or not at all).** When
    arXiv reports a DOI (the orchestrator then asks Crossref for it), or Crossref or DBLP
    returns a published version, that version's kind, container, publisher, year, volume,
@@ -175,6 +176,8 @@ def _rank(field: str, prov: Provenance, published: bool, record: Record, value: 
             return _ranked("where/published", src)
         if field == "year" and src == "arxiv" and not record_published(record):
             return 20  # a preprint's year is its arXiv year, over the list's "arxiv'24"
+        if field == "month" and record_published(record):
+            return -1  # the eprint's month is not the venue's: "EuroSys '25, Sep. 2025" misleads
         return 5  # preprint data only fills gaps
     if field == "doi":
         return _ranked(f"doi/{copy}", src)
@@ -258,6 +261,8 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
             conflicts.extend(apply(record, promoted))
     if record_published(record) and not was_published and not venue_tagged(record):
         _drop_placeholders(record)
+    if record_published(record):
+        _drop_preprint_month(record)
     new = [c for c in conflicts if c not in record.conflicts]
     record.conflicts.extend(dict.fromkeys(new))
     return new
@@ -333,6 +338,14 @@ def _restore_colons(title: str, current: Any) -> str:
     if current.count(":") == title.count(" - ") and normalise(candidate) == normalise(current):
         return candidate
     return title
+
+
+def _drop_preprint_month(record: Record) -> None:
+    """A published record carries only a month a published source gave (an eprint's month, filled
+    while the record was still a preprint, is not when the venue met)."""
+    sourced = record.fields.get("month")
+    if sourced is not None and not _published(sourced.provenance):
+        del record.fields["month"]
 
 
 def _drop_placeholders(record: Record) -> None:
