@@ -193,6 +193,14 @@ def write_exports(
     return files, refs_report
 
 
+def write_renamed_keys(lock: KeyLock, path: Path) -> Path:
+    """``old<TAB>new`` per key retired by the one-time re-key: for BibTeX users to update their
+    ``\\cite`` commands (biblatex users need nothing: the entries carry ``ids``)."""
+    rows = "".join(f"{old}\t{new}\n" for old, new in sorted(lock.renamed.items()))
+    atomic_write(path, "old_key\tnew_key\n" + rows)
+    return path
+
+
 def _refs_summary(refs_report: Any) -> Any:
     if refs_report is None:
         return None
@@ -257,4 +265,6 @@ def build(
         atomic_write(report_path, json.dumps(report, indent=1, ensure_ascii=False, sort_keys=False) + "\n")
         lock.save()
         files += [report_path, lock.path] if lock.path else [report_path]
+        if lock.renamed:
+            files.append(write_renamed_keys(lock, out / "keys-renamed.tsv"))
         return BuildResult(recordset, report, files, resolve_report)

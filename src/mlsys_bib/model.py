@@ -146,6 +146,7 @@ FIELDS: tuple[str, ...] = (
     "dblp_key",
     "url",
     "note",
+    "former_keys",  # keys retired by the one-time re-key (keys.lock "renamed"), for biblatex ids
 )
 
 

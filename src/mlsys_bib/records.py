@@ -203,7 +203,8 @@ def build_records(parsed: ParsedList, *, lock: KeyLock | None = None) -> RecordS
     for group in groups:
         tag = Record("", group).tag
         papers.append(
-            (identities(group), group[0].title, tag.venue if tag else "", tag.year if tag else None)
+            (identities(group), group[0].title, tag.venue if tag else "", tag.year if tag else None,
+             [a for item in group for a in item.aliases])  # fmt: skip
         )
     keys = assign_keys(papers, lock)
     result = RecordSet([], parsed)
@@ -217,6 +218,9 @@ def build_records(parsed: ParsedList, *, lock: KeyLock | None = None) -> RecordS
     for key, group in zip(keys, groups, strict=True):
         record = Record(key, group)
         _apply_list_fields(record)
+        former = lock.former_keys(key) if lock is not None else []
+        if former:  # biblatex ids: a document citing the key retired by the re-key still compiles
+            record.set("former_keys", former, Provenance("keys", "keys.lock"))
         record.conflicts.extend(_conflicts(record))
         for text in record.conflicts:
             result.conflicts.append({"key": key, "lines": record.lines, "conflict": text})

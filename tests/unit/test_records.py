@@ -139,3 +139,71 @@ def test_seed_records_and_report(seed_path):
     assert len({r.key for r in rs.records}) == len(rs.records)
     assert all(r.get("title") and r.get("kind") for r in rs.records)
     json.dumps(rep)  # serialisable
+
+
+# -- scheme 2: readable keys, the one-time re-key, a lock that names two papers ----------------
+
+
+def test_keys_name_the_system_and_never_cut_a_word():
+    from mlsys_bib.keys import name_part
+
+    assert base_key("Efficient Memory Management for Large Language Model Serving with PagedAttention",
+                    "SOSP", 2023) == "vllm-sosp23"  # fmt: skip
+    assert base_key("MLaaS in the wild: workload analysis", "NSDI", 2022, ["PAI"]) == "pai-nsdi22"
+    assert base_key("Heterogeneity-Aware Cluster Scheduling Policies for Deep Learning Workloads",
+                    "OSDI", 2020) == "heterogeneityaware-osdi20"  # fmt: skip
+    # whole words: up to 24 characters, two words when they fit in 32 (scheme 1 cut at 24)
+    assert name_part("Forecasting GPU Performance for Deep Learning Training") == "forecastinggpu"
+    assert name_part("Accelerating Heterogeneous Tensor Parallelism via Flexible Workload Control") == (
+        "acceleratingheterogeneous"
+    )
+
+
+def test_a_scheme_1_lock_is_rekeyed_once_and_remembers_the_old_keys(tmp_path):
+    path = tmp_path / "keys.lock"
+    old = "efficientmemorymanagemen-sosp23"
+    path.write_text(json.dumps({"keys": {"arxiv:2309.06180": old}}))
+    body = ("## 1. X\n- [SOSP'23] [Efficient Memory Management for Large Language Model Serving with "
+            "PagedAttention](https://arxiv.org/abs/2309.06180)\n")  # fmt: skip
+    lock = KeyLock.load(path)
+    rs = records(body, lock)
+    assert rs.records[0].key == "vllm-sosp23"
+    assert rs.records[0].get("former_keys") == [old]
+    lock.save()
+    saved = json.loads(path.read_text())
+    assert saved["scheme"] == 2 and saved["renamed"] == {old: "vllm-sosp23"}
+    # frozen from now on: a title edit does not move the key, and the old key stays reserved
+    again = records(body.replace("Efficient Memory", "Efficient  Memory"), KeyLock.load(path))
+    assert again.records[0].key == "vllm-sosp23"
+    other = records(body + f"- [SOSP'23] [{old}: a paper named like the old key](https://x.org/1)\n",
+                    KeyLock.load(path))  # fmt: skip
+    assert old not in [r.key for r in other.records]
+
+
+def test_a_lock_that_gives_two_papers_one_key_is_refused_naming_both(tmp_path):
+    from mlsys_bib.keys import KeyLockError
+
+    body = ("## 1. X\n- [OSDI'22] [Orca: Serving](https://arxiv.org/abs/2201.00001)\n"
+            "- [OSDI'22] [Pathways: Dataflow](https://arxiv.org/abs/2203.00002)\n")  # fmt: skip
+    lock = KeyLock(path=tmp_path / "keys.lock")
+    records(body, lock)
+    lock.entries["arxiv:2203.00002"] = lock.entries["arxiv:2201.00001"]  # a hand edit
+    for identity, key in list(lock.entries.items()):
+        if key == "pathways-osdi22":
+            lock.entries[identity] = "orca-osdi22"
+    try:
+        records(body, lock)
+    except KeyLockError as exc:
+        message = str(exc)
+        assert "orca-osdi22" in message and "Orca: Serving" in message and "Pathways: Dataflow" in message
+        assert "keys.lock" in message
+    else:
+        raise AssertionError("two papers locked to one key must be refused")
+
+
+def test_a_link_pasted_under_two_papers_is_not_a_lock_error():
+    body = ("## 1. X\n- [OSDI'22] [Orca: Serving](https://github.com/shared/repo)\n"
+            "- [OSDI'22] [Pathways: Dataflow](https://github.com/shared/repo)\n")  # fmt: skip
+    lock = KeyLock()
+    first = [r.key for r in records(body, lock).records]
+    assert [r.key for r in records(body, lock).records] == first

@@ -39,7 +39,15 @@ from .latex import (
     latex_verbatim,
     was_truncated,
 )
-from .mapping import bibtex_type, event_repeats_container, findable_repository, is_arxiv_page, record_kind
+from .mapping import (
+    bibtex_type,
+    event_repeats_container,
+    findable_repository,
+    is_arxiv_page,
+    record_kind,
+    short_name,
+    split_note,
+)
 from .names import bibtex_names
 
 log = logging.getLogger(__name__)
@@ -160,6 +168,9 @@ def bibtex_fields(
     # initial in half ("Émile" -> byte 0xC3 + ".") and pdflatex stops on the broken byte, so names
     # in the BibTeX file are always LaTeX-accented ({\'E}mile -> {\'E}.); biber reads UTF-8 fine.
     f.add("author", bibtex_names(record.get("author"), ascii=ascii or not biblatex))
+    if not record.get("author"):
+        # natbib and biblatex label an author-less entry by this field (and sort it there)
+        f.text("label" if biblatex else "key", short_name(record), ascii=ascii or not biblatex)
     f.add("title", latex_title(clean_text(title), ascii=ascii))
 
     publisher = clean_text(record.get("publisher"))
@@ -218,8 +229,13 @@ def bibtex_fields(
         f.add("eprint", arxiv)
         f.add("eprinttype", "arxiv")
         f.add("eprintclass", primary)
-    f.text("note", record.get("note"), ascii=ascii)
+    note, annotation = split_note(record)
+    f.text("note", note, ascii=ascii)
+    f.text("annotation" if biblatex else "annote", annotation, ascii=ascii)  # no standard style prints it
     f.add("keywords", escape_latex(keywords_value(record), ascii=ascii))
+    former = record.get("former_keys") or []
+    if biblatex and former:  # keys retired by the one-time re-key: \cite{old} still finds this entry
+        f.add("ids", ",".join(check_key(k) for k in former))
     return etype, f.items
 
 

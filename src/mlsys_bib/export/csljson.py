@@ -29,7 +29,14 @@ from ..fsutil import atomic_write
 from ..model import Kind, Record
 from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import clean_text, split_protected
-from .mapping import csl_type, event_repeats_container, findable_repository, is_arxiv_page, record_kind
+from .mapping import (
+    csl_type,
+    event_repeats_container,
+    findable_repository,
+    is_arxiv_page,
+    record_kind,
+    split_note,
+)
 from .names import csl_names
 
 NOCASE_OPEN = '<span class="nocase">'
@@ -113,7 +120,10 @@ def csl_item(record: Record) -> dict[str, Any]:
     note = [f"Citation Key: {key}"]
     if arxiv:
         note.append(f"arXiv: {arxiv}")  # the eprint, for Zotero's Extra (no style prints note)
-    extra = clean_text(record.get("note"))
+    printed, annotation = split_note(record)
+    if annotation and kind is not Kind.PREPRINT:
+        item["genre"] = clean_text(annotation)  # "[Poster]" in APA; Zotero's Type
+    extra = clean_text("; ".join(x for x in (printed, annotation) if x))
     if extra:
         # Labelled so that neither citeproc-js's note-field hack nor Zotero's Extra parser reads
         # a note such as "type: book" or "DOI: ..." as a field that overrides the real ones.

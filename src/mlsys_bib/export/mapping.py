@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from types import MappingProxyType
 
 from ..ids import arxiv as arxiv_ids
+from ..keys import significant_words, system_name
 from ..model import Kind, Record
 from ..text.titles import title_words
 
@@ -94,3 +96,66 @@ def event_repeats_container(event: str, container: str) -> bool:
     """
     words = title_words(event)
     return bool(words) and len(words & title_words(container)) >= 0.8 * len(words)
+
+
+class NoteRole(str, Enum):
+    """What a list annotation is for a reader once the paper is cited."""
+
+    WHILE_UNPUBLISHED = "while unpublished"  # printed until a publisher confirms the paper
+    ANNOTATION = "annotation"  # the kind of contribution: kept for Zotero, never printed
+
+
+#: The list's annotations (records.py writes them to ``note``, joined by "; ") and their role;
+#: an annotation not named here is printed as a note.
+NOTE_ROLES: Mapping[str, NoteRole] = MappingProxyType({
+    "to appear": NoteRole.WHILE_UNPUBLISHED,
+    "under review": NoteRole.WHILE_UNPUBLISHED,
+    "poster": NoteRole.ANNOTATION,
+    "tutorial": NoteRole.ANNOTATION,
+    "demo": NoteRole.ANNOTATION,
+    "wip": NoteRole.ANNOTATION,
+})  # fmt: skip
+
+_PUBLISHER_FIELDS = ("kind", "container_title", "doi", "pages", "volume")
+
+
+def confirmed_published(record: Record) -> bool:
+    """Whether a publisher-side source (Crossref, doi.org, DBLP outside CoRR) vouches for the
+    record's venue, pages or DOI: then "To appear" is history, not news."""
+    for name in _PUBLISHER_FIELDS:
+        sourced = record.fields.get(name)
+        if sourced is None:
+            continue
+        prov = sourced.provenance
+        if prov.source in ("crossref", "doi") or (
+            prov.source == "dblp" and not prov.ref.startswith("dblp:journals/corr/")
+        ):
+            return record_kind(record) is not Kind.PREPRINT
+    return False
+
+
+def split_note(record: Record) -> tuple[str, str]:
+    """``(note to print, annotation to keep unprinted)`` from the record's list annotations."""
+    printed, kept = [], []
+    stale = confirmed_published(record)
+    for part in str(record.get("note") or "").split("; "):
+        part = part.strip()
+        if not part:
+            continue
+        role = NOTE_ROLES.get(part.lower())
+        if role is NoteRole.ANNOTATION or (role is NoteRole.WHILE_UNPUBLISHED and stale):
+            kept.append(part)
+        else:
+            printed.append(part)
+    return "; ".join(printed), "; ".join(kept)
+
+
+def short_name(record: Record) -> str:
+    """What an author-year citation shows for a paper whose authors are not known (yet): the
+    system name (``MTrainS (2023)``), else the first title words -- never three letters of the
+    key (natbib's fallback, "mtr (2023)") nor the whole title (biblatex's)."""
+    name = system_name(record.title, record.aliases)
+    if name:
+        return name
+    words = significant_words(record.title)[:3]
+    return " ".join(words) if words else record.title[:30]
