@@ -73,7 +73,7 @@ def load_list(
 class RenderedEntries:
     """The formatted-reference memo, kept in the metadata cache under its own namespace.
 
-    A warm rebuild then formats only what changed; citeproc-py dominates a cold one.
+    A rebuild in which nothing changed starts no pandoc at all.
     """
 
     NAMESPACE = "rendered"

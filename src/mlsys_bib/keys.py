@@ -30,9 +30,12 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import tomllib
-
 from .fsutil import atomic_write
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from .text.titles import KEY_STOP_WORDS, normalise
 
 _SLUG_MAX = 24
