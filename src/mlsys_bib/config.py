@@ -33,6 +33,19 @@ _ENV_STR = {
 }
 
 
+def as_of_year() -> int:
+    """The year a build describes: ``SOURCE_DATE_EPOCH``'s (the reproducible-builds convention, so a
+    pinned build says the same thing on any day), else the current UTC year. Used to tell a "to
+    appear" whose venue year is over (the conference was held) from one still ahead."""
+    import time
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    try:
+        return time.gmtime(int(epoch)).tm_year if epoch else time.gmtime().tm_year
+    except (ValueError, OverflowError):
+        raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r}: not a Unix time") from None
+
+
 def _default_cache_path() -> Path:
     from platformdirs import user_cache_dir
 

@@ -14,8 +14,15 @@ from mlsys_bib.styles import CSL_STYLES, csl_style
 CSL_NAMES = tuple(CSL_STYLES)  # apa, ieee, acm
 
 
+def pandoc() -> str | None:
+    """The pandoc users of the package get (the pinned one), else one on PATH."""
+    from mlsys_bib.export.citeproc_pandoc import pandoc_binary
+
+    return pandoc_binary() or shutil.which("pandoc")
+
+
 def pandoc_missing() -> str | None:
-    return None if shutil.which("pandoc") else "pandoc not installed (scripts/install-tools.sh installs it)"
+    return None if pandoc() else "pandoc not installed (pip install -e . brings the pinned one)"
 
 
 class _Entries(HTMLParser):
@@ -60,7 +67,7 @@ def render_pandoc(bibliography: Path, style: str, work: Path) -> dict[str, str]:
     doc = work / "nocite.md"
     doc.write_text("---\nnocite: '@*'\n---\n")
     proc = subprocess.run(
-        ["pandoc", str(doc), "--citeproc", f"--bibliography={bibliography}", f"--csl={csl_style(style)}",
+        [str(pandoc()), str(doc), "--citeproc", f"--bibliography={bibliography}", f"--csl={csl_style(style)}",
          "--to=html", "--wrap=none"],
         capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip

@@ -142,3 +142,30 @@ def test_valid_against_the_official_schema():
     data = json.loads(csl_json_text(realistic_records()))
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     assert [f"{list(e.path)}: {e.message}" for e in errors] == []
+
+
+def test_an_event_name_that_restates_the_proceedings_title_is_left_out():
+    from mlsys_bib.export.mapping import event_repeats_container as repeats
+
+    assert repeats("SOSP '23: ACM SIGOPS Symposium on Operating Systems Principles",
+                   "Proceedings of the ACM SIGOPS Symposium on Operating Systems Principles (SOSP '23)")  # fmt: skip
+    assert repeats("NeurIPS '22: Conference on Neural Information Processing Systems",
+                   "Advances in Neural Information Processing Systems")  # fmt: skip
+    assert repeats("MLSys '19: Conference on Machine Learning and Systems", "Proceedings of Machine Learning and Systems")
+    # a workshop held at a conference is news next to the conference's proceedings
+    assert not repeats("Workshop on Efficient Systems for Foundation Models",
+                       "Proceedings of the International Conference on Machine Learning")  # fmt: skip
+
+
+def test_to_appear_is_printed_until_the_venue_year_is_over(monkeypatch):
+    from mlsys_bib.export.bibtex import bibtex_fields
+    from mlsys_bib.model import VenueTag
+
+    record = make_record("appear-nsdi25", "A Paper To Appear", Kind.PROCEEDINGS, year=2025, note="To appear",
+                         container_title="NSDI '25", tag=VenueTag("NSDI'25 (to appear)", "NSDI", 2025))  # fmt: skip
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01: NSDI'25 is ahead
+    assert dict(bibtex_fields(record)[1])["note"] == "{To appear}"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01: it was held
+    fields = dict(bibtex_fields(record)[1])
+    assert "note" not in fields and "annote" not in fields
+    assert csl_item(record)["note"].endswith("mlsys_bib note: To appear")  # Zotero's Extra keeps it

@@ -229,7 +229,7 @@ def bibtex_fields(
         f.add("eprint", arxiv)
         f.add("eprinttype", "arxiv")
         f.add("eprintclass", primary)
-    note, annotation = split_note(record)
+    note, annotation, _stale = split_note(record)
     f.text("note", note, ascii=ascii)
     f.text("annotation" if biblatex else "annote", annotation, ascii=ascii)  # no standard style prints it
     f.add("keywords", escape_latex(keywords_value(record), ascii=ascii))

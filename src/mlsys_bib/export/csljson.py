@@ -120,10 +120,10 @@ def csl_item(record: Record) -> dict[str, Any]:
     note = [f"Citation Key: {key}"]
     if arxiv:
         note.append(f"arXiv: {arxiv}")  # the eprint, for Zotero's Extra (no style prints note)
-    printed, annotation = split_note(record)
+    printed, annotation, stale = split_note(record)
     if annotation and kind is not Kind.PREPRINT:
         item["genre"] = clean_text(annotation)  # "[Poster]" in APA; Zotero's Type
-    extra = clean_text("; ".join(x for x in (printed, annotation) if x))
+    extra = clean_text("; ".join(x for x in (printed, annotation, stale) if x))
     if extra:
         # Labelled so that neither citeproc-js's note-field hack nor Zotero's Extra parser reads
         # a note such as "type: book" or "DOI: ..." as a field that overrides the real ones.

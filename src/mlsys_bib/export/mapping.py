@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 
+from ..config import as_of_year
 from ..ids import arxiv as arxiv_ids
 from ..keys import significant_words, system_name
 from ..model import Kind, Record
@@ -94,8 +95,19 @@ def event_repeats_container(event: str, container: str) -> bool:
     ACM SIGOPS Symposium on Operating Systems Principles (SOSP '23)" prints the venue twice in
     biblatex (``eventtitle``) and APA (``event-title``): such an event name is left out.
     """
-    words = title_words(event)
-    return bool(words) and len(words & title_words(container)) >= 0.8 * len(words)
+    name = event.split(":", 1)[1] if ":" in event else event  # "SOSP '23: <the name>"
+    words = {w for w in title_words(name) if w not in _EVENT_FILLER and not w.isdigit()}
+    container_words = title_words(container)
+    return bool(words) and len(words & container_words) >= 0.8 * len(words)
+
+
+#: Words that say what kind of meeting an event is, not which one ("NeurIPS '22: Conference on
+#: Neural Information Processing Systems" names the same venue as "Advances in Neural Information
+#: Processing Systems").
+_EVENT_FILLER = frozenset({
+    "conference", "symposium", "workshop", "proceedings", "annual", "international", "acm", "ieee",
+    "usenix", "sigops", "on", "joint",
+})  # fmt: skip
 
 
 class NoteRole(str, Enum):
@@ -134,20 +146,31 @@ def confirmed_published(record: Record) -> bool:
     return False
 
 
-def split_note(record: Record) -> tuple[str, str]:
-    """``(note to print, annotation to keep unprinted)`` from the record's list annotations."""
-    printed, kept = [], []
-    stale = confirmed_published(record)
+def venue_year_over(record: Record) -> bool:
+    """Whether the year the list tags the paper with is over (its conference has been held)."""
+    tag = record.tag
+    return tag is not None and tag.year is not None and tag.year < as_of_year()
+
+
+def split_note(record: Record) -> tuple[str, str, str]:
+    """``(note to print, annotation kept unprinted, stale annotations)`` from the list's notes.
+
+    "To appear" is printed only while the paper is not yet out: a publisher confirms it, or its
+    venue year is over, and it becomes stale (kept in Zotero's Extra, printed nowhere)."""
+    printed, kept, stale = [], [], []
+    over = confirmed_published(record) or venue_year_over(record)
     for part in str(record.get("note") or "").split("; "):
         part = part.strip()
         if not part:
             continue
         role = NOTE_ROLES.get(part.lower())
-        if role is NoteRole.ANNOTATION or (role is NoteRole.WHILE_UNPUBLISHED and stale):
+        if role is NoteRole.ANNOTATION:
             kept.append(part)
+        elif role is NoteRole.WHILE_UNPUBLISHED and over:
+            stale.append(part)
         else:
             printed.append(part)
-    return "; ".join(printed), "; ".join(kept)
+    return "; ".join(printed), "; ".join(kept), "; ".join(stale)
 
 
 def short_name(record: Record) -> str:
@@ -157,5 +180,9 @@ def short_name(record: Record) -> str:
     name = system_name(record.title, record.aliases)
     if name:
         return name
-    words = significant_words(record.title)[:3]
-    return " ".join(words) if words else record.title[:30]
+    label = ""
+    for word in significant_words(record.title)[:3]:
+        if label and len(label) + 1 + len(word) > 30:
+            break
+        label = f"{label} {word}".strip()
+    return label or record.title[:30]
