@@ -90,7 +90,7 @@ class ClientEnv:
     def again(self, **changes):  # type: ignore[no-untyped-def]
         """A fresh client on the same cache (a second run), optionally with other settings."""
         settings = self.settings.with_(**changes) if changes else self.settings
-        self.http = HttpClient(settings, sleep=self.waits.append)
+        self.http = HttpClient(settings, sleep=self.waits.append, jitter=lambda: 0.5)  # no jitter: exact waits
         return self.client_class(self.http, self.cache, settings)
 
 

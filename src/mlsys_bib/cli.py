@@ -152,8 +152,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"offline: built from cache and list data; {unresolved} records not fully resolved")
         elif down:
             print(
-                f"network unreachable ({', '.join(down)}): built from cache and list data; "
-                f"{unresolved} records not fully resolved, retried next run"
+                "; ".join(service_problems(result.resolve_report))
+                + f": built from cache and list data; {unresolved} records not fully resolved, "
+                + "retried next run"
             )
         elif unresolved:
             print(f"{unresolved} records not fully resolved (see {args.out}/report.json; retried next run)")
@@ -163,6 +164,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     for f in failures:
         _err(f"style {f.get('style')}: entry {f.get('key')}: {f.get('error')}")
     return 0
+
+
+def service_problems(report: object) -> list[str]:
+    """What kept services from answering this run, one line per cause: the unreachable ones
+    together, each walled one (DBLP's bot page: HTTP 200 with HTML) on its own, and throttling."""
+    why: dict[str, str] = getattr(report, "why", {}) or {}
+    down = list(getattr(report, "unreachable", []) or [])
+    walled = [s for s in down if why.get(s, "").startswith("walled")]
+    lines = [f"{s} walled: {why[s].removeprefix('walled: ')}; not used, retried next run" for s in walled]
+    unreachable = [s for s in down if s not in walled]
+    if unreachable:
+        lines.append(f"network unreachable ({', '.join(unreachable)})")
+    throttled = getattr(report, "throttled", {}) or {}
+    if throttled:
+        counts = ", ".join(f"{k} {v}" for k, v in throttled.items())
+        lines.append(f"throttled: {counts} (spacing widened)")
+    return lines
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:

@@ -988,7 +988,14 @@ class FakeServices:
         toc_filler: int = 6,
         arxiv_doi_rate: float = 0.25,
         papers: Iterable[Paper] | None = None,
+        bot_wall: Iterable[str] = (),
+        no_retry_after: Iterable[str] = (),
     ) -> None:
+        # 2026 behaviour: services that answer every request with HTTP 200 and an HTML bot page
+        # (DBLP), and services whose throttle replies carry no Retry-After (arXiv's "429 Rate
+        # exceeded."); both can be changed at run time through /__config.
+        self.bot_wall = set(bot_wall)
+        self.no_retry_after = set(no_retry_after)
         self.host = host
         self.port = port
         self.catalog = Catalog(
@@ -1105,6 +1112,8 @@ class FakeServices:
             for name, value in changes.items():
                 if name in ("arxiv_interval", "dblp_interval", "doi_interval"):
                     self.intervals[name.split("_")[0]] = float(value)
+                elif name in ("bot_wall", "no_retry_after"):
+                    setattr(self, name, set(value))
                 elif name == "fault_kinds":
                     kinds = tuple(value)
                     bad = set(kinds) - set(FAULT_KINDS) - set(EXTRA_FAULT_KINDS)
@@ -1173,6 +1182,8 @@ class FakeServices:
             gap = now - last
             if interval > 0 and gap < interval - self.tolerance:
                 retry = _retry_after(last + interval - now)
+                if service in self.no_retry_after:
+                    return _Reply(429, b"Rate exceeded.\n", "text/plain")
                 if service == "arxiv":
                     return _Reply(503, b"Rate exceeded.\n", "text/plain", {"Retry-After": retry})
                 if service == "dblp":
@@ -1455,6 +1466,13 @@ class FakeServices:
         return _Reply(200, dblp_body(query, page, total, first), "application/json; charset=utf-8")
 
 
+_BOT_WALL = (
+    b"<!DOCTYPE html>\n<html lang=\"en\"><head><title>dblp: Please verify you are human</title></head>"
+    b"<body><h1>Checking your browser</h1><p>Automated access to this service is limited. "
+    b"Please enable JavaScript and cookies to continue.</p></body></html>\n"
+)
+
+
 def _retry_after(seconds: float) -> str:
     """Retry-After as whole seconds (RFC 9110 delta-seconds), at least 1."""
     return str(max(1, math.ceil(seconds - 1e-9)))
@@ -1624,6 +1642,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_Reply(404, b"Not Found\n"))
             return
         service, route_name, path_label = route
+        if service in fake.bot_wall:
+            with fake._lock:
+                fake.stats.requests[service] += 1
+                fake.stats.statuses[f"{service}:wall"] += 1
+            self._send(_Reply(200, _BOT_WALL, "text/html; charset=utf-8"))
+            return
         _, refusal, fault = fake._admit(service, route_name, path_label)
         if refusal is not None:
             with fake._lock:

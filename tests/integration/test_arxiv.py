@@ -330,7 +330,7 @@ def test_unexplained_error_feed_is_bisected(httpserver, tmp_path):
     [
         ((DATA / "truncated.xml").read_bytes(), "malformed or truncated XML"),
         (b"", "empty response body"),
-        (b"<html><body>Service Unavailable</body></html>", "not an Atom feed"),
+        (b"<html><body>Service Unavailable</body></html>", "walled: answered HTTP 200 with an HTML page"),
         ((DATA / "billion_laughs.xml").read_bytes(), "unsafe XML rejected"),
         ((DATA / "external_entity.xml").read_bytes(), "unsafe XML rejected"),
         ((DATA / "dtd_only.xml").read_bytes(), "unsafe XML rejected"),

@@ -348,7 +348,7 @@ def test_429_with_retry_after_then_success(httpserver, tmp_path):
     ("body", "ctype", "message"),
     [
         ((DATA / "truncated.json").read_bytes(), "application/json", "invalid JSON"),
-        (b"<html>maintenance</html>", "text/html", "expected JSON, got text/html"),
+        (b"<html>maintenance</html>", "text/html", "walled: answered HTTP 200 with an HTML page"),
         (b'{"status": "ok"}', "application/json", "no 'message' envelope"),
         (b'{"status": "ok", "message": {"total-results": 0}}', "application/json", "without 'items'"),
     ],

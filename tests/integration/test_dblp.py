@@ -243,7 +243,7 @@ def test_html_page_with_200_is_a_failure(httpserver, tmp_path) -> None:  # type:
     settings = _settings(tmp_path, httpserver.url_for("/"))
     with HttpClient(settings) as http, Cache(settings.cache_path) as cache:
         outcome = DblpClient(http, cache, settings).search("gandiva")
-        assert outcome.status == FAILED and "JSON" in outcome.detail
+        assert outcome.status == FAILED and "HTML page instead of application/json" in outcome.detail
 
 
 def test_search_params_and_cache_per_query(httpserver, recorded, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -45,7 +45,7 @@ def make(httpserver, tmp_path: Path, **kw) -> Settings:
 
 def client(settings: Settings, fake: FakeTime | None = None, **kw) -> HttpClient:
     fake = fake or FakeTime()
-    return HttpClient(settings, sleep=fake.sleep, clock=fake.clock, **kw)
+    return HttpClient(settings, sleep=fake.sleep, clock=fake.clock, jitter=lambda: 0.5, **kw)
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -155,7 +155,9 @@ def test_429_retry_after_http_date(httpserver, tmp_path):
     )
     httpserver.expect_oneshot_request("/r").respond_with_data("ok")
     fake = FakeTime()
-    http = HttpClient(make(httpserver, tmp_path), sleep=fake.sleep, clock=fake.clock, wallclock=lambda: wall)
+    http = HttpClient(
+        make(httpserver, tmp_path), sleep=fake.sleep, clock=fake.clock, wallclock=lambda: wall, jitter=lambda: 0.5
+    )
     assert http.get("crossref", httpserver.url_for("/r")).status == 200
     assert fake.waits == [42.0]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -44,9 +46,21 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BODY = 20 * 1024 * 1024
 #: Longest server-requested wait honoured; beyond it the lookup fails and is retried next run.
 MAX_RETRY_AFTER = 120.0
-#: Exponential backoff without Retry-After: 1, 2, 4, 8, ... seconds, capped.
+#: Exponential backoff without Retry-After: 1, 2, 4, 8, ... seconds, capped, each scaled by a
+#: random factor in [0.5, 1.5) so that clients throttled together do not retry together (arXiv
+#: answers "429 Rate exceeded." with no Retry-After, even to clients within 1 request / 3 s).
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 60.0
+#: Adaptive pacing: a throttled service's spacing doubles (at least this much), and each answer
+#: that is not throttled narrows it again by ADAPT_NARROW, never below the configured spacing.
+#: Narrowing slowly keeps a service whose real limit is stricter than configured at a few percent
+#: of throttled requests instead of one in every few.
+ADAPT_MIN = 0.1
+ADAPT_WIDEN = 2.0
+ADAPT_NARROW = 0.99
+ADAPT_CAP = 60.0
+#: Statuses that mean "you are too fast" (and so widen the spacing), not "the server is down".
+THROTTLE_STATUSES = frozenset({429})
 MAX_REDIRECTS = 10
 #: The whole body must arrive within this many ``timeout`` periods.
 BODY_DEADLINE_FACTOR = 4
@@ -210,6 +224,7 @@ class HttpClient:
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
         max_body: int = MAX_BODY,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
@@ -220,6 +235,9 @@ class HttpClient:
         self._down: dict[str, str] = {}  # service -> why it is treated as unreachable for this run
         self._last: dict[str, float] = {}
         self._announced: dict[str, float] = {}  # spacing announced by the service's headers
+        self._adaptive: dict[str, float] = {}  # spacing learnt from throttling (see ADAPT_*)
+        self.throttled: collections.Counter[str] = collections.Counter()  # 429s per service
+        self._jitter = jitter  # [0, 1): scales each backoff by 0.5 + jitter()
         self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
@@ -283,8 +301,10 @@ class HttpClient:
         return dict(self._down)
 
     def spacing(self, service: str) -> float:
-        """Current minimum spacing for ``service``: configured, or announced by its headers."""
-        return max(self.settings.interval(service), self._announced.get(service, 0.0))
+        """Current minimum spacing for ``service``: configured, announced by its headers (Crossref's
+        ``x-rate-limit-*``), or learnt from its throttling, whichever is longest."""
+        configured = self.settings.interval(service)
+        return max(configured, self._announced.get(service, 0.0), self._adaptive.get(service, 0.0))
 
     # -- internals ----------------------------------------------------------------------------
     def _lock(self, service: str) -> threading.Lock:
@@ -332,6 +352,15 @@ class HttpClient:
                     raise ServiceError(service, url, last_error) from None
             else:
                 self._learn_rate_limit(service, response)
+                self._adapt(service, throttled=response.status in THROTTLE_STATUSES)
+                if response.status == 200 and service in WALL_CHECKED and _walled(url, response):
+                    # DBLP's bot wall, a captive portal: HTTP 200 with an HTML page. Not an answer,
+                    # so never parsed as "no hits" or cached; the service is not asked again in
+                    # this run (every request would meet the same wall) and the run says so.
+                    asked = _asked_format(headers, params)
+                    reason = f"walled: answered HTTP 200 with an HTML page instead of {asked}"
+                    self._down[service] = reason
+                    raise ServiceError(service, shown, reason)
                 if response.status not in RETRY_STATUSES:
                     return response
                 last_error = f"HTTP {response.status}"
@@ -346,11 +375,12 @@ class HttpClient:
             finally:
                 self._last[service] = self._clock()
             if attempt + 1 < attempts:
-                wait = retry_after if retry_after is not None else min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                wait = retry_after if retry_after is not None else self._backoff(attempt)
                 log.info("%s: %s; retry %d in %.1f s", service, last_error, attempt + 1, wait)
                 if wait > 0:
                     self._wait(wait)
-                    self._last[service] = self._clock()
+                    # the backoff was the spacing: the retry goes right after it
+                    self._last[service] = self._clock() - self.spacing(service)
         if last_error.startswith("connection error"):
             self._down[service] = last_error
         raise ServiceError(service, shown, f"{last_error} after {attempts} attempt(s)")
@@ -401,6 +431,24 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise ServiceError(service, url, f"request failed: {_short(exc)}") from None
 
+    def _backoff(self, attempt: int) -> float:
+        return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (0.5 + self._jitter())
+
+    def _adapt(self, service: str, *, throttled: bool) -> None:
+        """Widen ``service``'s spacing when it throttles, narrow it slowly while it does not."""
+        current = self._adaptive.get(service)
+        if throttled:
+            self.throttled[service] += 1
+            base = max(self.spacing(service), ADAPT_MIN / ADAPT_WIDEN)
+            self._adaptive[service] = min(ADAPT_CAP, base * ADAPT_WIDEN)
+            log.info("%s: throttled; spacing now %.2f s", service, self._adaptive[service])
+        elif current is not None:
+            narrowed = current * ADAPT_NARROW
+            if narrowed <= self.settings.interval(service):
+                del self._adaptive[service]
+            else:
+                self._adaptive[service] = narrowed
+
     def _learn_rate_limit(self, service: str, response: Response) -> None:
         spacing = parse_rate_limit(
             response.headers.get("x-rate-limit-limit"), response.headers.get("x-rate-limit-interval")
@@ -414,6 +462,31 @@ _NO_NETWORK = re.compile(
     r"Network is unreachable|nodename nor servname",
     re.IGNORECASE,
 )
+
+
+_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
+
+
+def _asked_format(headers: Mapping[str, str] | None, params: _Params) -> str:
+    accept = next((v for k, v in (headers or {}).items() if k.lower() == "accept"), "")
+    pairs = params.items() if isinstance(params, Mapping) else (params or ())
+    fmt = next((v for k, v in pairs if k == "format"), "")
+    return accept or (f"format={fmt}" if fmt else "the service's format")
+
+
+#: Services none of whose answers is ever an HTML page. doi.org is not one: for a DOI whose agency
+#: has no metadata to negotiate, its answer *is* the landing page (sources/doi.py reads that as
+#: "not found"), which says nothing about the next DOI.
+WALL_CHECKED = frozenset({"arxiv", "crossref", "dblp"})
+
+
+def _walled(url: str, response: Response) -> bool:
+    """A 200 from the service's own host whose body is an HTML document: none of the services'
+    APIs answers in HTML (JSON, Atom, BibTeX, CSL), so it is a wall, not an answer. A redirect
+    to another host (doi.org to a publisher's landing page) is that one lookup's problem only."""
+    if response.history or urlsplit(response.url).hostname != urlsplit(url).hostname:
+        return False
+    return bool(_HTML_START.match(response.content[:4096]))
 
 
 class _Transient(Exception):

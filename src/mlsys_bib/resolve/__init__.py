@@ -67,6 +67,8 @@ class ResolveReport:
     offline: bool = False
     records: int = 0
     unreachable: list[str] = field(default_factory=list)  # services found unreachable in this run
+    why: dict[str, str] = field(default_factory=dict)  # service -> why (unreachable, walled)
+    throttled: dict[str, int] = field(default_factory=dict)  # service -> throttled answers
 
     @property
     def verdicts(self) -> dict[str, int]:
@@ -517,6 +519,8 @@ def _report(
 ) -> ResolveReport:
     report = ResolveReport(offline=settings.offline, records=len(records))
     report.unreachable = sorted(getattr(client, "unreachable", {}))
+    report.why = dict(sorted(getattr(client, "unreachable", {}).items()))
+    report.throttled = {k: v for k, v in sorted(getattr(client, "throttled", {}).items()) if v}
     report.counts = {v.value: 0 for v in Verdict}
     for service, n in client.requests_made.items():
         made = n - before.get(service, 0)
