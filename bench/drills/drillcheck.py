@@ -57,6 +57,7 @@ class Truth:
             self.papers[record.key] = paper
         plan = plan_lookups(records)
         self.by_lookup: dict[str, set[str]] = {}
+        self.names = dict(plan.published_names)
 
         def add(lookup: str, key: str) -> None:
             self.by_lookup.setdefault(lookup, set()).add(key)
@@ -73,11 +74,17 @@ class Truth:
                 add(f"toc:{toc}", record.key)
             if record.key in plan.dblp_search:
                 add(f"dblp-search:{plan.dblp_search[record.key]}", record.key)
+            if record.key in plan.published_search:
+                add(f"dblp-search:{plan.published_search[record.key]}", record.key)
             if record.key in plan.arxiv_search:
                 add(f"arxiv-search:{search_words(plan.arxiv_search[record.key])}", record.key)
 
     def keys_of(self, lookup: str) -> set[str]:
-        return self.by_lookup.get(lookup, set())
+        found = self.by_lookup.get(lookup, set())
+        if lookup.startswith("dblp-search:") and "$" in lookup:  # a batch of system names: a$|b$
+            names = {a.rstrip("$") for a in lookup.split(":", 1)[1].split("|")}
+            found = found | {key for key, name in self.names.items() if name in names}
+        return found
 
 
 def _person_names(people: Any) -> list[str]:

@@ -315,6 +315,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 2
     print(f"{rep['records']} records: " + ", ".join(f"{k} {v}" for k, v in rep.get("verdicts", {}).items()))
     resolve = rep.get("resolve") or {}
+    published = resolve.get("published_since_listed") or []
+    if published:
+        shown = ", ".join(
+            f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in published[:3]
+        )
+        print(f"  published since listed: {len(published)} — e.g. {shown}")
+    doubtful = resolve.get("published_ambiguous") or []
+    if doubtful:
+        print(f"  published version not used (ambiguous): {len(doubtful)} — e.g. {doubtful[0]['key']}: "
+              f"{doubtful[0].get('reason', '')}")  # fmt: skip
     for verdict in ("failed", "ambiguous", "partial", "not_found"):
         rows = resolve.get(verdict, [])
         label = verdict.replace("_", " ")

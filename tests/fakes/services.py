@@ -336,23 +336,36 @@ class Catalog:
     def title_papers(self, title: str) -> list[Paper]:
         return list(self.by_title.get(normalise(title), ()))
 
+    def _word_matches(self, word: str) -> set[int]:
+        if word.endswith("$"):
+            return set(self._postings.get(word[:-1], set()))
+        lo = bisect_left(self._vocab, word)
+        matches: set[int] = set()
+        for vocab_word in self._vocab[lo:]:
+            if not vocab_word.startswith(word):
+                break
+            matches |= self._postings[vocab_word]
+        return matches
+
     def search_words(self, words: list[str]) -> list[Paper]:
-        """Papers whose title has, for every query word, a word starting with it (DBLP's rule)."""
+        """Papers whose title has, for every query word, a word starting with it (DBLP's rule).
+
+        DBLP's syntax within a word: ``a|b|c`` matches any of the alternatives, and ``word$`` only
+        the whole word (no prefix)."""
         result: set[int] | None = None
         for word in words:
-            lo = bisect_left(self._vocab, word)
             matches: set[int] = set()
-            for vocab_word in self._vocab[lo:]:
-                if not vocab_word.startswith(word):
-                    break
-                matches |= self._postings[vocab_word]
+            for alternative in word.split("|"):
+                matches |= self._word_matches(alternative)
             result = matches if result is None else result & matches
             if not result:
                 return []
         return [self.papers[i] for i in sorted(result or ())]
 
 
-def papers_from_records(records: Iterable[Any], *, arxiv_doi_rate: float = 0.25) -> list[Paper]:
+def papers_from_records(
+    records: Iterable[Any], *, arxiv_doi_rate: float = 0.25, published_twin_rate: float = 0.0
+) -> list[Paper]:
     """Papers consistent with ``mlsys_bib`` records: title, year from the tag, ids from the links.
 
     A fraction ``arxiv_doi_rate`` of the published papers that the list links only on arXiv get
@@ -396,7 +409,37 @@ def papers_from_records(records: Iterable[Any], *, arxiv_doi_rate: float = 0.25)
             number = f"{3_000_000 + _h('doi', arxiv_id) % 700_000}.{_h('doi2', arxiv_id) % 10**7:07d}"
             paper.doi = f"{prefix}/{number}"
         papers.append(paper)
+        if paper.kind == "preprint" and arxiv_id and _frac("twin", arxiv_id) < published_twin_rate:
+            papers.append(published_twin(paper))
     return papers
+
+
+#: How a preprint's published version differs from it (issue 10's cases), by a hash of its id:
+#: the same paper; a changed title (SageAttention2 dropped "Technical Report"); an author more
+#: (NanoFlow); and a decoy: another paper with the same title and other authors, never to be used.
+TWIN_VARIANTS = ("same", "retitled", "author_added", "decoy")
+
+
+def published_twin(preprint: Paper) -> Paper:
+    """The conference version of ``preprint`` (or a same-titled decoy), for DBLP to find by title."""
+    variant = TWIN_VARIANTS[_h("twin-variant", preprint.arxiv) % len(TWIN_VARIANTS)]
+    title, authors = preprint.title, list(preprint.authors)
+    if variant == "retitled":
+        head, sep, _ = title.partition(":")
+        title = f"{head}: Revisited for Production" if sep else f"{title} at Scale"
+    elif variant == "author_added":
+        authors.append(("Extra", "Coauthor"))
+    elif variant == "decoy":
+        authors = synthetic_authors("decoy/" + preprint.arxiv)
+    year = preprint.year + 1
+    twin = Paper(
+        title=title, authors=authors, year=year, month=6, kind="proceedings", venue="OSDI",
+        venue_name="USENIX Symposium on Operating Systems Design and Implementation",
+        container=f"18th USENIX Symposium on Operating Systems Design and Implementation (OSDI {year % 100:02d})",
+        publisher="USENIX Association", toc_key=f"db/conf/osdi/osdi{year}.bht", pages="101--117", seeded=True,
+    )  # fmt: skip
+    twin.extra.update(twin_of=preprint.arxiv, variant=variant)
+    return twin
 
 
 # ---------------------------------------------------------------------------------------------
@@ -987,6 +1030,7 @@ class FakeServices:
         doi_redirect: bool = True,
         toc_filler: int = 6,
         arxiv_doi_rate: float = 0.25,
+        published_twin_rate: float = 0.0,
         papers: Iterable[Paper] | None = None,
         bot_wall: Iterable[str] = (),
         no_retry_after: Iterable[str] = (),
@@ -1001,7 +1045,9 @@ class FakeServices:
         self.catalog = Catalog(
             list(papers)
             if papers is not None
-            else papers_from_records(_load_records(records), arxiv_doi_rate=arxiv_doi_rate)
+            else papers_from_records(
+                _load_records(records), arxiv_doi_rate=arxiv_doi_rate, published_twin_rate=published_twin_rate
+            )
             if records is not None
             else [],
             toc_filler=toc_filler,
@@ -1415,6 +1461,9 @@ class FakeServices:
                 name, sep, value = token.partition(":")
                 if sep and name in ("year", "venue", "type", "toc", "streamid"):
                     facets[name] = value
+                elif "|" in token or token.endswith("$"):
+                    alternatives = [normalise(a.rstrip("$")) + ("$" if a.endswith("$") else "") for a in token.split("|")]
+                    words.append("|".join(a for a in alternatives if a.strip("$")))
                 else:
                     words.extend(normalise(token).split())
             papers = self.catalog.search_words(words) if words else []

@@ -332,14 +332,13 @@ def test_plan() -> None:
     plan = plan_lookups(the_records())
     assert set(plan.arxiv) == {"vllm", "cedar"}
     assert set(plan.dois) == {"oobleck"}
-    assert plan.toc == dict.fromkeys(
-        ["gandiva", "optimus", "twice", "wrongyear"], "db/conf/osdi/osdi2018.bht"
-    )
-    # records with identifiers are matched against a TOC only if it is fetched anyway
-    assert plan.toc_extra == {
-        "oobleck": "db/conf/sosp/sosp2023.bht",
+    # a venue-tagged arXiv link without a DOI gets its venue's TOC (issue 10: where its pages and
+    # DOI are); a DOI is answered by Crossref, so its TOC is matched only if fetched anyway
+    assert plan.toc == {
+        **dict.fromkeys(["gandiva", "optimus", "twice", "wrongyear"], "db/conf/osdi/osdi2018.bht"),
         "cedar": "db/journals/pvldb/pvldb18.bht",
     }
+    assert plan.toc_extra == {"oobleck": "db/conf/sosp/sosp2023.bht"}
     assert set(plan.dblp_search) == {"dlbooster"}
     assert set(plan.arxiv_search) == {"titleonly"}
     assert set(plan.nothing) == {"untagged"}
@@ -385,11 +384,13 @@ def test_end_to_end(services: FakeServices, settings: Settings) -> None:
     for record in records:
         assert record.key in {r.key for r in the_records()}  # keys never change
 
-    # one batched request per service round; one TOC for four records
-    assert dict(services.calls) == {"arxiv": 2, "crossref": 2, "dblp": 2}
-    assert report.requests == {"arxiv": 2, "crossref": 2, "dblp": 2}
+    # one batched request per service round; one TOC for four records, the TOC of cedar (a
+    # venue-tagged arXiv link without a DOI: its pages are there), dlbooster's title search, and
+    # the published-version search of the arXiv-only vllm (issue 10), planned before arXiv answers
+    assert dict(services.calls) == {"arxiv": 2, "crossref": 2, "dblp": 4}
+    assert report.requests == {"arxiv": 2, "crossref": 2, "dblp": 4}
     toc_queries = [a["q"] for p, a in services.log if a.get("q", "").startswith("toc:")]
-    assert toc_queries == ["toc:db/conf/osdi/osdi2018.bht:"]
+    assert toc_queries == ["toc:db/conf/osdi/osdi2018.bht:", "toc:db/journals/pvldb/pvldb18.bht:"]
     assert report.counts == {
         "resolved": 6,
         "not found": 2,
@@ -468,7 +469,8 @@ def test_failing_service_gives_failed_and_only_failures_are_retried(
     services.calls.clear()
     again = the_records()
     report = resolve_records(again, settings)
-    assert dict(services.calls) == {"dblp": 2}  # the TOC and the search, nothing else
+    # the failed lookups only: the two TOCs, the title search, the published-version search
+    assert dict(services.calls) == {"dblp": 4}
     assert verdicts(again)["gandiva"] == (Verdict.RESOLVED, "dblp")
     assert report.counts["failed"] == 0
 
@@ -500,7 +502,7 @@ def test_only_limits_the_services_asked(services: FakeServices, settings: Settin
 def test_caller_http_client_counts_requests(services: FakeServices, settings: Settings) -> None:
     with HttpClient(settings) as http:
         report = resolve_records(the_records(), settings, http=http, progress=False)
-        assert sum(http.requests_made.values()) == 6
+        assert sum(http.requests_made.values()) == 8
     assert isinstance(report, ResolveReport) and report.records == 10
 
 

@@ -43,3 +43,14 @@ def test_status_verbose_lists_every_record(tmp_path, capsys):
     out = _report(tmp_path, rows)
     assert main(["status", "--out", str(out), "--verbose"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 6
+
+
+def test_status_names_the_preprints_published_since_listed(tmp_path, capsys):
+    out = _report(tmp_path, [])
+    report = json.loads((out / "report.json").read_text())
+    report["resolve"]["published_since_listed"] = [
+        {"key": "nanoflow-arxiv24", "tag": "arxiv'24", "venue": "OSDI 2025", "via": "title"}
+    ]
+    (out / "report.json").write_text(json.dumps(report))
+    assert main(["status", "--out", str(out)]) == 0
+    assert "published since listed: 1 — e.g. nanoflow-arxiv24 (arxiv'24 -> OSDI 2025)" in capsys.readouterr().out

@@ -39,6 +39,7 @@ from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome, Status
 from . import merge
+from .published import NAME_BATCH, hits_naming, name_query
 
 __all__ = ["ResolveReport", "resolve_records", "plan_lookups"]
 
@@ -68,6 +69,9 @@ class ResolveReport:
     records: int = 0
     unreachable: list[str] = field(default_factory=list)  # services found unreachable in this run
     why: dict[str, str] = field(default_factory=dict)  # service -> why (unreachable, walled)
+    # preprints the list tags arXiv (or not at all) found published since: key, tag, venue, via
+    published_since_listed: list[dict[str, Any]] = field(default_factory=list)
+    published_ambiguous: list[dict[str, Any]] = field(default_factory=list)
     throttled: dict[str, int] = field(default_factory=dict)  # service -> throttled answers
 
     @property
@@ -90,6 +94,8 @@ class ResolveReport:
             "partial": rows(self.partial),
             "not_found": rows(self.not_found),
             "unresolved": rows(self.unresolved),
+            "published_since_listed": rows(self.published_since_listed),
+            "published_ambiguous": rows(self.published_ambiguous),
         }
 
 
@@ -107,7 +113,16 @@ class Plan:
     toc_extra: dict[str, str] = field(default_factory=dict)  # record key -> TOC key (has one)
     arxiv_search: dict[str, str] = field(default_factory=dict)  # record key -> title
     dblp_search: dict[str, str] = field(default_factory=dict)  # record key -> query
+    published_search: dict[str, str] = field(default_factory=dict)  # arXiv-only record -> DBLP query
+    published_names: dict[str, str] = field(default_factory=dict)  # arXiv-only record -> name, batched
     nothing: dict[str, str] = field(default_factory=dict)  # record key -> why no lookup
+
+    def published_lookups(self, records: Sequence[Record]) -> int:
+        """Records with a lookup that can return their published metadata (issue 10's measure):
+        a DOI (Crossref), a venue-year TOC or title search (DBLP), or a published-twin search."""
+        keys = set(self.dois) | set(self.toc) | set(self.dblp_search) | set(self.published_search)
+        keys |= set(self.published_names)
+        return sum(1 for r in records if r.key in keys)
 
 
 def _venue(record: Record) -> tuple[Any, str]:
@@ -158,8 +173,24 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
         if doi is not None:
             plan.dois[record.key] = doi
         if arxiv is not None or doi is not None:
-            if toc:
-                plan.toc_extra[record.key] = toc
+            tag = record.tag
+            if toc and doi is None:
+                # a venue-tagged arXiv link: the venue's TOC is where its pages and DOI are
+                plan.toc[record.key] = toc
+            elif toc:
+                plan.toc_extra[record.key] = toc  # Crossref answers for the DOI; the TOC is a free extra
+            elif doi is None and tag is not None and tag.venue and tag.year and not tag.is_preprint:
+                from ..sources.dblp import title_query  # a venue without a DBLP TOC: its title
+
+                plan.dblp_search[record.key] = title_query(record.items[0].title)
+            elif arxiv is not None and doi is None and (tag is None or tag.is_preprint):
+                from .published import batch_name, search_query
+
+                name = batch_name(record)
+                if name:
+                    plan.published_names[record.key] = name
+                else:
+                    plan.published_search[record.key] = search_query(record)
             continue
         tag = record.tag
         if toc:
@@ -232,6 +263,8 @@ class _Run:
         self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
         self.lookups: dict[str, list[_Lookup]] = {r.key: [] for r in records}
+        self.published: list[dict[str, Any]] = []
+        self.published_ambiguous: list[dict[str, Any]] = []
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -296,10 +329,36 @@ class _Run:
             if entry is not None and self.dblp.cache.is_usable(entry, self.dblp.settings):
                 tocs[toc_key] = self.dblp.toc(toc_key)
         searches: dict[str, Outcome] = {}
-        for query in sorted(set(plan.dblp_search.values())):
+        for query in sorted(set(plan.dblp_search.values()) | set(plan.published_search.values())):
             searches[query] = self.dblp.search(query)
             self._tick()
+        names = sorted(set(plan.published_names.values()))
+        for start in range(0, len(names), NAME_BATCH):
+            searches.update(self._search_names(names[start : start + NAME_BATCH]))
         return tocs, searches
+
+    def _search_names(self, names: list[str]) -> dict[str, Outcome]:
+        """One DBLP query for several system names; a page-filling answer is split and re-asked.
+        Keyed ``name:<name>``, each with the hits that name it."""
+        from ..sources.dblp import MAX_PAGE
+
+        outcome = self.dblp.search(name_query(names), h=MAX_PAGE)
+        self._tick()
+        if outcome.status == FOUND and len(outcome.metadata) >= MAX_PAGE and len(names) > 1:
+            half = len(names) // 2
+            return {**self._search_names(names[:half]), **self._search_names(names[half:])}
+        out: dict[str, Outcome] = {}
+        for name in names:
+            if outcome.status != FOUND:
+                out[f"name:{name}"] = outcome
+                continue
+            hits = hits_naming(name, outcome.metadata)
+            out[f"name:{name}"] = (
+                Outcome(FOUND, hits, f"{len(hits)} DBLP hits", outcome.from_cache)
+                if hits
+                else Outcome.not_found(f"DBLP has no paper named {name!r}", from_cache=outcome.from_cache)
+            )
+        return out
 
     # -- merging (main thread, fixed order) -----------------------------------------------------
     def merge_arxiv(self, plan: Plan, by_id: dict[str, Outcome], by_title: dict[str, Outcome]) -> None:
@@ -364,6 +423,34 @@ class _Run:
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
+
+    def merge_published(self, plan: Plan, searches: dict[str, Outcome]) -> None:
+        """arXiv-only records whose published version DBLP knows: cited as published from now on."""
+        from .published import find_published
+
+        wanted = {**plan.published_search, **{k: f"name:{n}" for k, n in plan.published_names.items()}}
+        for key, query in sorted(wanted.items()):
+            outcome = searches.get(query) or Outcome.failed("DBLP search returned nothing")
+            record = self.by_key[key]
+            if merge.record_published(record):
+                continue  # arXiv reported its DOI and Crossref described the published paper
+            if outcome.status != FOUND:
+                if outcome.status == FAILED:
+                    self._log(key, "dblp", outcome)
+                continue
+            year = record.get("year")
+            twin = find_published(record, outcome.metadata, year if isinstance(year, int) else None)
+            tag = record.tag
+            row = {"key": key, "tag": tag.raw if tag is not None else "", "lines": record.lines}
+            if twin.status == AMBIGUOUS:
+                self.published_ambiguous.append({**row, "reason": twin.reason})
+            if twin.metadata is None:
+                continue
+            self._log(key, "dblp", twin.outcome(from_cache=outcome.from_cache))
+            merge.apply(record, twin.metadata)
+            venue = record.get("container_short") or twin.metadata.get("container_short") or "?"
+            where = f"{venue} {record.get('year') or ''}".strip()
+            self.published.append({**row, "venue": where, "via": twin.via})
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:
@@ -460,7 +547,8 @@ def resolve_records(
     cache = Cache(settings.cache_path)
     plan = plan_lookups(records)
     total = len(plan.arxiv) + len(plan.dois) + len(set(plan.toc.values())) + len(plan.arxiv_search)
-    total += len(set(plan.dblp_search.values()))
+    total += len(set(plan.dblp_search.values()) | set(plan.published_search.values()))
+    total += -(-len(set(plan.published_names.values())) // NAME_BATCH)
     bar = _progress_bar(total, settings.progress if progress is None else progress)
     run = _Run(records, settings, client, cache, bar)
     pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="resolve")
@@ -503,6 +591,7 @@ def resolve_records(
         run.merge_crossref(plan.dois, by_doi)
         run.merge_crossref(second, by_doi)
         run.merge_dblp(plan, tocs, searches)
+        run.merge_published(plan, searches)
         run.judge(plan)
     finally:
         if bar is not None:
@@ -511,11 +600,11 @@ def resolve_records(
         cache.close()
         if own_http:
             client.close()
-    return _report(records, settings, client, before)
+    return _report(records, settings, client, before, run)
 
 
 def _report(
-    records: list[Record], settings: Settings, client: HttpClient, before: dict[str, int]
+    records: list[Record], settings: Settings, client: HttpClient, before: dict[str, int], run: Any = None
 ) -> ResolveReport:
     report = ResolveReport(offline=settings.offline, records=len(records))
     report.unreachable = sorted(getattr(client, "unreachable", {}))
@@ -533,6 +622,8 @@ def _report(
         Verdict.NOT_FOUND: report.not_found,
         Verdict.UNRESOLVED: report.unresolved,
     }
+    report.published_since_listed = list(getattr(run, "published", []))
+    report.published_ambiguous = list(getattr(run, "published_ambiguous", []))
     for record in records:
         report.counts[record.verdict.value] += 1
         target = lists.get(record.verdict)

@@ -38,7 +38,7 @@ from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, Response, ServiceError
 from ..text.markup import clean_text
 from ..text.names import split_name
-from ..text.titles import search_words, share_words
+from ..text.titles import covers_query, search_words, share_words
 from .outcome import Outcome
 
 log = logging.getLogger(__name__)
@@ -476,8 +476,16 @@ class ArxivClient:
         retry_alone: list[str] = []
         for key in batch:
             hits = matches[key]
-            if not hits and foreign:
-                shown = "; ".join(repr(title[:60]) for title in foreign[:2])
+            # arXiv answers a phrase search with titles holding the phrase: an entry about this
+            # title covers most of its words, not merely one ("training")
+            about = any(covers_query(title, key) for title in titles)
+            if not hits and not about and titles and len(batch) > 1:
+                # nothing in the answer is about this title: only asking for it alone can tell
+                # "arXiv has no such paper" from an answer about other papers
+                retry_alone.append(key)
+                continue
+            if not hits and (foreign or (titles and not about)):
+                shown = "; ".join(repr(title[:60]) for title in (foreign or titles)[:2])
                 results[key] = Outcome.failed(
                     f"arXiv search: answer is about other titles ({shown}), not this one"
                 )

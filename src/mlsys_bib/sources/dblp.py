@@ -324,10 +324,21 @@ def _search_check(query: str) -> Callable[[list[Metadata]], str]:
     answer none of whose hits' titles covers even half of the query's words (let alone shares
     one with it) answers another query: a wrong answer, not to be cached as this one's."""
     words = " ".join(w for w in query.split() if ":" not in w)  # facets (venue:, year:) aside
+    alternatives = {a.rstrip("$") for a in words.split("|")} if "|" in words else set()
 
     def check(hits: list[Metadata]) -> str:
-        if any(covers_query(str(h.get("title") or ""), words) for h in hits):
-            return ""
+        if alternatives:  # "a$|b$|c$": an answer is about the query if a hit names one of them
+            if any(alternatives & set(normalise(str(h.get("title") or "")).split()) for h in hits):
+                return ""
+        elif any(covers_query(str(h.get("title") or ""), words, share=0.8) for h in hits):
+            # DBLP's own hits hold every query word (0.8 leaves room for spelling differences); a
+            # hit holding not even half of them is not DBLP's answer to this query but a broken
+            # one, which must not be cached as this query's answer
+            odd = [h for h in hits if not covers_query(str(h.get("title") or ""), words)]
+            if not odd:
+                return ""
+            shown = str(odd[0].get("title") or "?")[:60]
+            return f"answer holds a paper the query does not describe ({shown!r})"
         return f"answer is about other papers (e.g. {str(hits[0].get('title') or '?')[:60]!r})"
 
     return check
