@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import venues
+from .ids import doi as ids_doi
 from .keys import KeyLock, assign_keys
 from .model import Kind, ListItem, Provenance, Record
 from .parse.markdown import ParsedList
@@ -187,8 +188,11 @@ def _apply_list_fields(record: Record) -> None:
         if arxiv.version:
             record.set("arxiv_version", arxiv.version, src)
     doi = record.identifier("doi")
-    if doi is not None:
+    if doi is not None and ids_doi.registered(doi.value):
         record.set("doi", doi.value, src)
+    elif doi is not None:  # an ACM DL id (10.5555/...): no agency resolves it, so no ``doi`` field
+        note = str(record.get("note") or "")
+        record.set("note", "; ".join(x for x in (note, f"ACM DL {doi.value}") if x), src)
     for label in _PAPER_LINK_LABELS:
         link = next((lk for lk in record.links if lk.label == label), None)
         if link is not None:

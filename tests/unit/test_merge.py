@@ -151,7 +151,9 @@ def test_published_record_keeps_its_title_against_an_eprint_working_title() -> N
     assert len(conflicts) == 1 and conflicts[0].startswith("title: list=") and "(kept list)" in conflicts[0]
 
 
-def test_dblp_year_disagreement_is_a_conflict_and_list_year_stays() -> None:
+def test_dblp_year_disagreement_is_a_conflict_and_the_published_year_wins() -> None:
+    """Issue 10: when a matched published record and the list's tag name the same venue, the
+    year the publisher gives wins, and the disagreement is reported (it reaches report.json)."""
     record = make_record(
         "Gandiva: Introspective Cluster Scheduling for Deep Learning", "OSDI'18", "OSDI", 2018
     )
@@ -169,9 +171,9 @@ def test_dblp_year_disagreement_is_a_conflict_and_list_year_stays() -> None:
             url="https://www.usenix.org/conference/osdi18/presentation/xiao",
         ),
     )
-    assert conflicts == ["year: list=2018 vs dblp=2019 (kept list)"]
+    assert conflicts == ["year: list=2018 vs dblp=2019 (kept dblp)"]
     assert record.conflicts == conflicts
-    assert record.get("year") == 2018
+    assert record.get("year") == 2019
     assert record.get("pages") == "595-610" and record.fields["pages"].provenance.source == "dblp"
     assert record.get("dblp_key") == "conf/osdi/XiaoBRSKHPPZZYZ18"
     # DBLP's 2020-era " - " is turned back into the paper's ":"

@@ -207,3 +207,9 @@ def test_a_link_pasted_under_two_papers_is_not_a_lock_error():
     lock = KeyLock()
     first = [r.key for r in records(body, lock).records]
     assert [r.key for r in records(body, lock).records] == first
+
+
+def test_an_acm_dl_id_is_not_exported_as_a_doi():
+    rs = records("## 1. X\n- [JMLR'22] [Switch transformers](https://dl.acm.org/doi/abs/10.5555/3586589.3586709)\n")
+    record = rs.records[0]
+    assert record.get("doi") is None and "ACM DL 10.5555/3586589.3586709" in record.get("note")

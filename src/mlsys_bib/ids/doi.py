@@ -14,6 +14,16 @@ _DOI_HOSTS = {"doi.org", "dx.doi.org", "www.doi.org"}
 _ACM = re.compile(r"^/doi/(?:(?:abs|pdf|full|epdf|fullHtml|book)/)?(?P<doi>10\.\d{4,9}/.+?)/?$")
 _LINK_SUFFIX = re.compile(r"\.pdf$", re.IGNORECASE)
 
+#: Prefixes that look like DOIs but that no registration agency resolves: ACM's Digital Library
+#: files items without a real DOI under 10.5555 (``dl.acm.org/doi/abs/10.5555/3586589.3586709``
+#: for JMLR's Switch Transformers). Citing one as ``doi`` prints a dead link; they stay notes.
+UNREGISTERED_PREFIXES: tuple[str, ...] = ("10.5555/",)
+
+
+def registered(doi: str) -> bool:
+    """Whether ``doi`` can be a registered DOI (its prefix is not one of UNREGISTERED_PREFIXES)."""
+    return not doi.lower().startswith(UNREGISTERED_PREFIXES)
+
 
 def parse(text: str) -> Identifier | None:
     """Normalise a bare DOI: strip ``doi:``/URL prefixes, lower-case (DOIs are case-insensitive)."""

@@ -72,6 +72,8 @@ class ResolveReport:
     # preprints the list tags arXiv (or not at all) found published since: key, tag, venue, via
     published_since_listed: list[dict[str, Any]] = field(default_factory=list)
     published_ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    # what the services said against the list or each other (year, DOI, pages, ...), per record
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
     throttled: dict[str, int] = field(default_factory=dict)  # service -> throttled answers
 
     @property
@@ -96,6 +98,7 @@ class ResolveReport:
             "unresolved": rows(self.unresolved),
             "published_since_listed": rows(self.published_since_listed),
             "published_ambiguous": rows(self.published_ambiguous),
+            "conflicts": rows(self.conflicts),
         }
 
 
@@ -154,9 +157,11 @@ def _toc_key(record: Record) -> str | None:
 
 
 def _doi(record: Record) -> str | None:
+    from ..ids.doi import registered
+
     ident = record.identifier("doi")
     if ident is not None:
-        return ident.value
+        return ident.value if registered(ident.value) else None
     value = record.get("doi")
     return str(value).lower() if value else None
 
@@ -380,6 +385,8 @@ class _Run:
             self._log(key, "crossref", outcome)
             if outcome.value is not None:
                 merge.apply(self.by_key[key], outcome.value)
+            elif outcome.status == NOT_FOUND:
+                _unconfirmed_doi(self.by_key[key], doi)
 
     def merge_dblp(self, plan: Plan, tocs: dict[str, Outcome], searches: dict[str, Outcome]) -> None:
         from ..sources import dblp
@@ -499,6 +506,20 @@ class _Run:
                 record.verdict_detail = plan.nothing.get(record.key, "no lookup possible")
 
 
+def _unconfirmed_doi(record: Record, doi: str) -> None:
+    """Neither Crossref nor doi.org knows the DOI: it is not exported as ``doi`` (a dead link in
+    every style) but kept as a note, and the conflict reaches report.json."""
+    sourced = record.fields.get("doi")
+    if sourced is None or str(sourced.value).lower() != doi.lower():
+        return
+    del record.fields["doi"]
+    note = str(record.get("note") or "")
+    record.set("note", "; ".join(x for x in (note, f"DOI {doi} (not registered)") if x), sourced.provenance)
+    text = f"doi: {sourced.provenance.source}={doi} unknown to Crossref and doi.org (kept as a note)"
+    if text not in record.conflicts:
+        record.conflicts.append(text)
+
+
 def _details(lookups: list[_Lookup]) -> str:
     return "; ".join(
         dict.fromkeys(f"{lk.service}: {lk.detail}" if lk.detail else lk.service for lk in lookups)
@@ -546,6 +567,7 @@ def resolve_records(
     before = dict(client.requests_made)
     cache = Cache(settings.cache_path)
     plan = plan_lookups(records)
+    listed_conflicts = {r.key: len(r.conflicts) for r in records}
     total = len(plan.arxiv) + len(plan.dois) + len(set(plan.toc.values())) + len(plan.arxiv_search)
     total += len(set(plan.dblp_search.values()) | set(plan.published_search.values()))
     total += -(-len(set(plan.published_names.values())) // NAME_BATCH)
@@ -600,7 +622,12 @@ def resolve_records(
         cache.close()
         if own_http:
             client.close()
-    return _report(records, settings, client, before, run)
+    report = _report(records, settings, client, before, run)
+    for record in records:
+        found = record.conflicts[listed_conflicts.get(record.key, 0) :]
+        if found:
+            report.conflicts.append({"key": record.key, "lines": record.lines, "conflicts": found})
+    return report
 
 
 def _report(

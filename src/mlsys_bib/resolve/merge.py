@@ -172,6 +172,8 @@ def _rank(field: str, prov: Provenance, published: bool, record: Record, value: 
             return rank
         return _ranked(f"who/preprint/{copy}", src)
     if field in WHERE_FIELDS:
+        if field == "year" and published and src in ("crossref", "doi", "dblp"):
+            return 110  # the year the publisher says the paper appeared beats the list's tag
         if published:
             return _ranked("where/published", src)
         if field == "year" and src == "arxiv" and not record_published(record):
