@@ -53,8 +53,23 @@ def bullet_lines(text: str) -> Counter[int]:
     markdown-it normalises CRLF, CR and NUL itself; only the BOM is stripped here, as the
     parser does, because a BOM before ``# Title`` would otherwise hide the heading.
     """
-    tokens = MarkdownIt("commonmark").parse(text.lstrip("\ufeff"))
-    return Counter((t.map or [0])[0] + 1 for t in tokens if t.type == "list_item_open")
+    from mlsys_bib.parse.markdown import MAX_NESTING
+
+    md = MarkdownIt("commonmark")
+    md.options["maxNesting"] = MAX_NESTING
+    text = text.lstrip("\ufeff")
+    tokens = md.parse(text)
+    found = Counter((t.map or [0])[0] + 1 for t in tokens if t.type == "list_item_open")
+    # markdown-it drops what lies beyond its nesting limit: a line that is a bullet by the
+    # CommonMark rule but got no list item must still be accounted for, once
+    verbatim = {n for t in tokens if t.type in ("fence", "code_block", "html_block") and t.map
+                for n in range(t.map[0], t.map[1])}  # fmt: skip
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    for n, line in enumerate(normalised.split("\n")):
+        rule = re.match(r"^\s{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", line)  # "- - -": a thematic break
+        if n + 1 not in found and n not in verbatim and not rule and re.match(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\S", line):
+            found[n + 1] = 1
+    return found
 
 
 def check_accounting(text: str, parse=None) -> ParsedList:  # type: ignore[no-untyped-def]

@@ -273,3 +273,18 @@ def test_a_renderer_failure_is_recorded_and_every_entry_still_listed(tmp_path, m
     page = (tmp_path / "refs" / "apa" / f"{records[0].sections[0].slug}.html").read_text()
     assert 'class="csl-entry unformatted" id="ref-bad2020">D C. Bad Paper. 2020.' in page
     assert 'class="csl-entry unformatted" id="ref-good2020">' in page
+
+
+def test_section_file_names_are_capped_and_never_collide(tmp_path):
+    from mlsys_bib.model import Section
+
+    long = Section("9", "Very long heading " * 20)
+    sections = [Section("", "A"), Section("", "A!"), Section("", "A 2"), long, Section("", "index")]
+    records = [
+        make_record(f"p{i}", f"Paper {i}", Kind.PREPRINT, sections=[s], year=2024) for i, s in enumerate(sections)
+    ]
+    report = write_refs(records, tmp_path, styles=("apa",))
+    names = sorted(p.name for p in (tmp_path / "refs" / "apa").glob("*.md"))
+    assert len(names) == len(sections) + 1  # every section its own file, plus the index
+    assert max(len(n) for n in names) <= 83 and report.failures == []
+    assert {"a.md", "a-2.md", "a-2-2.md", "index.md", "index-2.md"} <= set(names)

@@ -270,3 +270,17 @@ def test_newer_list_nested_and_flattened_give_the_same_items(newer_list_path):
     ]
     assert key(a) == key(b)
     assert not a.unparsed and not b.unparsed
+
+
+def test_deep_nesting_loses_nothing_after_it():
+    from mlsys_bib.parse.markdown import parse_list
+
+    deep = "- " * 10 + "[OSDI'22] Deep: x\n"
+    text = f"# L\n\n## 1. A\n- [OSDI'22] First: a\n{deep}- [OSDI'22] After: b\n\n## 2. B\n- [SOSP'23] Later: c\n"
+    parsed = parse_list(text)
+    titles = [item.title for item in parsed.items]
+    assert "After: b" in titles and "Later: c" in titles  # 10 levels: read
+    deeper = "- " * 150 + "[OSDI'22] Abyss: x\n"
+    parsed = parse_list(f"# L\n\n## 1. A\n{deeper}- [OSDI'22] After: b\n")
+    unread = [r.line for r in parsed.unparsed]
+    assert 5 in unread  # beyond the parser's limit: reported by line, never silently dropped

@@ -351,17 +351,35 @@ def _section_members(records: Sequence[Record], order: Sequence[Section]) -> dic
     }
 
 
+#: Longest file name stem derived from a heading: file systems refuse names over 255 bytes (a
+#: 249-character heading aborted a build half-way), and nobody reads one that long.
+SLUG_MAX = 80
+
+
+def _capped(slug: str) -> str:
+    """``slug`` cut at a word boundary to SLUG_MAX, with a short hash of the whole so that two long
+    headings that share a beginning still get two names."""
+    if len(slug) <= SLUG_MAX:
+        return slug
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    head = slug[: SLUG_MAX - 9]
+    head = head.rsplit("-", 1)[0] if "-" in head[SLUG_MAX // 2 :] else head
+    return f"{head.rstrip('-')}-{digest}"
+
+
 def _slugs(sections: Sequence[Section]) -> dict[Section, str]:
-    """File names per section: Section.slug, made unique by -2, -3 in section order."""
-    used: dict[str, int] = {}
+    """File names per section: Section.slug, capped, and unique: ``-2``, ``-3`` ... in section order,
+    never a name already taken (``## A``, ``## A!``, ``## A 2`` once wrote ``a``, ``a-2``, ``a-2``)."""
+    taken = {"index"}
     out: dict[Section, str] = {}
     for section in sections:
-        slug = section.slug
-        if slug == "index":
-            slug = "index-section"
-        n = used.get(slug, 0) + 1
-        used[slug] = n
-        out[section] = slug if n == 1 else f"{slug}-{n}"
+        base = _capped(section.slug)
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        out[section] = slug
     return out
 
 

@@ -29,7 +29,7 @@ from .. import ids
 from ..model import Link, ListItem, Section
 from .citation import authors_from_text, looks_like_authors, quoted_title, venue_year_in_text
 from .hosts import venue_from_url
-from .markdown import LineKind, LineReport, ParsedList
+from .markdown import MAX_NESTING, LineKind, LineReport, ParsedList
 from .tags import parse_tag
 from .textfix import repair
 
@@ -384,5 +384,7 @@ class _Walker:
 
 
 def parse_generic(text: str) -> ParsedList:
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    md = MarkdownIt("commonmark").enable("table")
+    md.options["maxNesting"] = MAX_NESTING  # the same limit as the seed's parser: nothing dropped at 20
+    tokens = md.parse(text)
     return _Walker(tokens).run()

@@ -125,9 +125,17 @@ class _Bullet:
     codes: list[str]
 
 
+#: markdown-it stops parsing at its nesting limit (20 in the commonmark preset) and drops every
+#: line after the deep one without a word. Real lists nest 3-4 deep; 100 leaves room, and lines
+#: beyond a deeper nesting are reported as unparsed (see :func:`_unread_lines`).
+MAX_NESTING = 100
+
+
 def _md() -> MarkdownIt:
     # commonmark keeps the parser strict and predictable; no linkify: bare URLs stay text.
-    return MarkdownIt("commonmark")
+    md = MarkdownIt("commonmark")
+    md.options["maxNesting"] = MAX_NESTING
+    return md
 
 
 def parse_list(source: str | Path, *, name: str = "") -> ParsedList:
@@ -140,7 +148,30 @@ def parse_list(source: str | Path, *, name: str = "") -> ParsedList:
     # markdown-it keeps line numbering on the normalised text, which matches the file's.
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     tokens = _md().parse(text)
-    return _Walker(tokens).run()
+    parsed = _Walker(tokens).run()
+    seen = {item.line for item in parsed.items} | {report.line for report in parsed.reports}
+    parsed.reports.extend(r for r in _unread_lines(text, tokens) if r.line not in seen)
+    return parsed
+
+
+_BULLET_LINE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\S")
+_RULE_LINE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # "- - -" is a thematic break
+
+
+def _unread_lines(text: str, tokens: list[Token]) -> list[LineReport]:
+    """Bullet lines the parser produced no list item for: it gave up there (markdown-it stops at
+    its nesting limit and drops the rest of the document without a word)."""
+    items = {t.map[0] for t in tokens if t.type == "list_item_open" and t.map}
+    verbatim: set[int] = set()
+    for t in tokens:
+        if t.type in ("fence", "code_block", "html_block") and t.map:
+            verbatim.update(range(t.map[0], t.map[1]))
+    reports = []
+    for n, line in enumerate(text.split("\n")):
+        if n not in items and n not in verbatim and _BULLET_LINE.match(line) and not _RULE_LINE.match(line):
+            shown = " ".join(line.split())[:200]
+            reports.append(LineReport(n + 1, shown, LineKind.UNPARSED, "not read: the list nests too deep"))
+    return reports
 
 
 class _Walker:
