@@ -193,6 +193,26 @@ def write_exports(
     return files, refs_report
 
 
+#: A build keeping fewer than this share of the previous build's records is refused.
+SHRINK_LIMIT = 0.5
+
+
+class ShrinkError(ValueError):
+    """The list lost most of the previous build's records: probably not the list at all."""
+
+
+def _refuse_shrink(out: Path, records: int) -> None:
+    try:
+        previous = int(json.loads((out / "report.json").read_text(encoding="utf-8")).get("records") or 0)
+    except (OSError, ValueError, AttributeError):
+        return  # no earlier build here (or an unreadable report): nothing to protect
+    if previous and records < SHRINK_LIMIT * previous:
+        raise ShrinkError(
+            f"{out}: the list gives {records} records where the last build had {previous}; "
+            "refusing to replace the exports (rerun with --allow-shrink if that is intended)"
+        )
+
+
 def write_renamed_keys(lock: KeyLock, path: Path) -> Path:
     """``old<TAB>new`` per key retired by the one-time re-key: for BibTeX users to update their
     ``\\cite`` commands (biblatex users need nothing: the entries carry ``ids``)."""
@@ -218,8 +238,13 @@ def build(
     ascii: bool = False,
     refs: bool = True,
     lock_path: Path | None = None,
+    allow_shrink: bool = False,
 ) -> BuildResult:
     """Build every export of a list into ``out_dir``; returns the records and the report.
+
+    A list that loses most of the records of the build already in ``out_dir`` (a URL answering
+    an HTML error page, a truncated download) is refused before anything is written, unless
+    ``allow_shrink``: good exports are never replaced by a broken list's.
 
     The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
     stable from one build to the next even as the list changes.
@@ -232,6 +257,8 @@ def build(
 
         parsed, texts, list_reports = read_lists(as_sources(source), settings)
         recordset = build_records(parsed, lock=lock)
+        if not allow_shrink:
+            _refuse_shrink(out, len(recordset.records))
         recordset.list_reports = list_reports
         report = list_report(recordset)
         report["list_sha256"] = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()

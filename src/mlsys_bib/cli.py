@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         "--style", action="append", dest="styles", help="CSL style for reference lists (apa, ieee, acm)"
     )
     b.add_argument("--no-refs", action="store_true", help="skip the formatted reference lists")
+    b.add_argument("--allow-shrink", action="store_true",
+                   help="replace exports even when the list lost most of the last build's records")
     b.add_argument("--ascii", action="store_true", help="write LaTeX accents instead of UTF-8 in .bib files")
     b.add_argument("--keys", help="key lock file (default: OUT/keys.lock)")
     _add_service_options(b)
@@ -130,6 +132,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         ascii=args.ascii,
         refs=not args.no_refs,
         lock_path=Path(args.keys) if args.keys else None,
+        allow_shrink=args.allow_shrink,
     )
     rep = result.report
     for u in rep["unparsed"]:
@@ -377,13 +380,48 @@ COMMANDS = {
 }
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwound like Ctrl-C (cache transactions roll back, temporaries go)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise _Terminated(signum)
+
+
+def _install_signal_handlers() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # handlers can only be set from the main thread (mlsys_bib.cli.main in a test)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_signal)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _install_signal_handlers()
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         _err("interrupted; the cache and the exports are intact (rerun to continue)")
         return 130
+    except _Terminated as stop:
+        import signal
+
+        name = signal.Signals(stop.signum).name
+        _err(f"stopped by {name}; the cache and the exports are intact (rerun to continue)")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # A worker thread may sit in a socket read for up to the timeout; whoever sent the signal
+        # wants the process gone now. The build has unwound (exports are replaced atomically,
+        # SQLite rolls back an open transaction), so nothing is left half-written.
+        os._exit(128 + stop.signum)
     except BrokenPipeError:
         # `mlsys-bib stats | head`: the reader left; say nothing more, like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -392,16 +430,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(exc, _user_errors()):
             raise
         _err(" ".join(str(exc).split()))
-        lists = sys.modules.get("mlsys_bib.lists")
-        return 1 if lists is not None and isinstance(exc, lists.EmptyListError) else 2
+        lists, build = sys.modules.get("mlsys_bib.lists"), sys.modules.get("mlsys_bib.build")
+        refused = tuple(getattr(m, n) for m, n in ((lists, "EmptyListError"), (build, "ShrinkError")) if m)
+        return 1 if isinstance(exc, refused) else 2
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """The errors that end a command with one line: OSError, ValueError and, when the cache module
-    was loaded at all, its CacheError. Looked up, not imported: ``check``, ``stats`` and ``status``
-    never open the cache, and ``--help`` should not pay for SQLite and requests."""
+    """The errors that end a command with one line: OSError, ValueError and, when the cache or
+    HTTP module was loaded at all, its CacheError or ServiceError. Looked up, not imported:
+    ``check``, ``stats`` and ``status`` never open the cache, and ``--help`` should not pay for
+    SQLite and requests."""
     cache = sys.modules.get("mlsys_bib.net.cache")
-    return (OSError, ValueError, *((cache.CacheError,) if cache else ()))
+    http = sys.modules.get("mlsys_bib.net.http")  # e.g. `check --list URL` that cannot be fetched
+    loaded = [m for m in ((cache, "CacheError"), (http, "ServiceError")) if m[0] is not None]
+    return (OSError, ValueError, *(getattr(module, name) for module, name in loaded))
 
 
 if __name__ == "__main__":

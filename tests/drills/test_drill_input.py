@@ -67,7 +67,7 @@ def bullet_lines(text: str) -> Counter[int]:
     normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     for n, line in enumerate(normalised.split("\n")):
         rule = re.match(r"^\s{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", line)  # "- - -": a thematic break
-        if n + 1 not in found and n not in verbatim and not rule and re.match(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\S", line):
+        if n + 1 not in found and n not in verbatim and not rule and re.match(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S", line):
             found[n + 1] = 1
     return found
 

@@ -347,7 +347,8 @@ class HttpClient:
                 last_error = str(exc)
                 log.debug("%s: attempt %d failed: %s", service, attempt + 1, exc)
                 if exc.no_network:
-                    # No DNS answer at all: this machine is offline; retrying cannot help.
+                    # No DNS answer, or a refused connection (nothing listens there): retrying
+                    # cannot help, and a machine without network must decide in seconds.
                     self._down[service] = last_error
                     raise ServiceError(service, url, last_error) from None
             else:
@@ -459,7 +460,7 @@ class HttpClient:
 
 _NO_NETWORK = re.compile(
     r"NameResolutionError|Failed to resolve|Temporary failure in name resolution|Name or service not known|"
-    r"Network is unreachable|nodename nor servname",
+    r"Network is unreachable|nodename nor servname|Connection refused|Errno 111|WinError 10061",
     re.IGNORECASE,
 )
 

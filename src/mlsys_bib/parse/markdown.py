@@ -148,13 +148,17 @@ def parse_list(source: str | Path, *, name: str = "") -> ParsedList:
     # markdown-it keeps line numbering on the normalised text, which matches the file's.
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     tokens = _md().parse(text)
-    parsed = _Walker(tokens).run()
+    return with_unread_lines(_Walker(tokens).run(), text, tokens)
+
+
+def with_unread_lines(parsed: ParsedList, text: str, tokens: list[Token]) -> ParsedList:
+    """``parsed`` plus a report for every bullet line the parser gave no item (see below)."""
     seen = {item.line for item in parsed.items} | {report.line for report in parsed.reports}
     parsed.reports.extend(r for r in _unread_lines(text, tokens) if r.line not in seen)
     return parsed
 
 
-_BULLET_LINE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\S")
+_BULLET_LINE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")  # a tab is 4 columns: code
 _RULE_LINE = re.compile(r"^\s{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # "- - -" is a thematic break
 
 

@@ -1,0 +1,79 @@
+"""A newcomer's experience (issue 11): offline decides in seconds, a bad --list URL is one line,
+SIGTERM/SIGHUP end a run with one line, exit 128 + signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+OFFLINE = {f"MLSYS_BIB_{s}_URL": "http://127.0.0.1:9" for s in ("ARXIV", "CROSSREF", "DOI", "DBLP")}
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, **OFFLINE, "MLSYS_BIB_CACHE": str(tmp_path / "c.sqlite")}
+
+
+def test_a_refused_list_url_is_one_line_and_exit_2(tmp_path):
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "mlsys_bib.cli", "check", "--list", "http://127.0.0.1:9/l.md"],
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "127.0.0.1:9/l.md" in proc.stderr
+    assert time.monotonic() - started < 10  # a refused connection is not retried
+
+
+def test_without_network_the_build_decides_at_once(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "mlsys_bib.cli", "build", "--no-refs", "--out", str(tmp_path / "x")],
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "requests: arxiv 1, crossref 1, dblp 1" in proc.stdout  # one refused try per service
+    assert "network unreachable (arxiv, crossref, dblp)" in proc.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_end_the_run_with_one_line(tmp_path, sig):
+    listing = tmp_path / "list.md"
+    listing.write_text("# L\n\n## 1. A\n" + "".join(f"- [arXiv'24] Paper number {i}: x\n" for i in range(50)))
+    # a service that accepts and never answers keeps the build waiting until the signal comes
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    env = {**_env(tmp_path), **{k: url for k in OFFLINE}, "MLSYS_BIB_TIMEOUT": "60"}
+    proc = subprocess.Popen([sys.executable, "-m", "mlsys_bib.cli", "build", "--list", str(listing),
+                             "--out", str(tmp_path / "x")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)  # fmt: skip
+    try:
+        time.sleep(3)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        server.close()
+    assert proc.returncode == 128 + sig, (proc.returncode, err[-500:])
+    lines = err.strip().splitlines()
+    assert lines and lines[-1].startswith(f"mlsys-bib: stopped by {sig.name}") and "Traceback" not in err
+
+
+def test_a_list_that_lost_most_records_does_not_replace_good_exports(tmp_path):
+    from mlsys_bib.cli import main
+
+    good = tmp_path / "good.md"
+    good.write_text("# L\n\n## 1. A\n" + "".join(f"- [OSDI'22] System{i}: a paper\n" for i in range(10)))
+    bad = tmp_path / "bad.md"
+    bad.write_text("# L\n\n## 1. A\n- [OSDI'22] Lonely: one paper\n")
+    out = tmp_path / "out"
+    args = ["-q", "build", "--offline", "--no-refs", "--out", str(out), "--cache", str(tmp_path / "c.sqlite")]
+    assert main([*args, "--list", str(good)]) == 0
+    before = (out / "mlsys.bib").read_bytes()
+    assert main([*args, "--list", str(bad)]) == 1
+    assert (out / "mlsys.bib").read_bytes() == before  # untouched
+    assert main([*args, "--list", str(bad), "--allow-shrink"]) == 0
+    assert (out / "mlsys.bib").read_bytes() != before
