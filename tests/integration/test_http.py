@@ -329,3 +329,48 @@ def test_unreachable_service_fails_fast_for_the_rest_of_the_run():
     with pytest.raises(_Error):
         client.get("dblp", "http://mlsys-bib-test.invalid/search/publ/api")
     assert client.requests_made["dblp"] == 1
+
+
+def test_a_content_length_body_dripped_byte_by_byte_ends_at_the_deadline(tmp_path):
+    """Issue 11 row 5: one byte every 0.5 s of a declared 1 MB body never completed a 64 KiB read."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"{")
+            except OSError:
+                break
+            time.sleep(0.5)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    settings = Settings(cache_path=tmp_path / "c.sqlite", min_interval=ZERO_INTERVAL, retries=0, timeout=1)
+    http = HttpClient(settings)
+    started = time.monotonic()
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            http.get("dblp", f"http://127.0.0.1:{server.getsockname()[1]}/search")
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(30)  # the test must not hang if the deadline ever regresses
+    stop.set()
+    server.close()
+    assert not worker.is_alive(), "the dripped body was still being read after 30 s"
+    assert outcome and isinstance(outcome[0], ServiceError)
+    assert "body not received within 4 s" in str(outcome[0])
+    assert time.monotonic() - started < 10

@@ -396,18 +396,37 @@ class HttpClient:
                     raise ServiceError(service, r.url, f"body of {declared} bytes exceeds {self.max_body}")
                 chunks: list[bytes] = []
                 size = 0
-                # ``timeout`` bounds each socket read; a server dripping bytes could still hold us
-                # forever, so the whole body also gets a deadline (real time, not the test clock).
-                deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.settings.timeout
-                for chunk in r.iter_content(65536):
-                    size += len(chunk)
-                    if size > self.max_body:
-                        raise ServiceError(service, r.url, f"body exceeds {self.max_body} bytes")
-                    if time.monotonic() > deadline:
-                        raise _Transient(
-                            f"body not received within {BODY_DEADLINE_FACTOR * self.settings.timeout:g} s"
-                        )
-                    chunks.append(chunk)
+                # ``timeout`` bounds each socket read; a server dripping a byte now and then (a
+                # Content-Length body, one byte every 0.5 s) would still hold a 64 KiB read open
+                # for hours, so a watchdog closes the connection at the body's deadline (real time,
+                # not the test clock) and the blocked read ends.
+                allowed = BODY_DEADLINE_FACTOR * self.settings.timeout
+                deadline = time.monotonic() + allowed
+                expired = threading.Event()
+
+                def cut() -> None:
+                    expired.set()
+                    _close_quietly(r)
+
+                watchdog = threading.Timer(allowed, cut)
+                watchdog.daemon = True
+                watchdog.start()
+                try:
+                    for chunk in r.iter_content(65536):
+                        size += len(chunk)
+                        if size > self.max_body:
+                            raise ServiceError(service, r.url, f"body exceeds {self.max_body} bytes")
+                        if time.monotonic() > deadline or expired.is_set():
+                            raise _Transient(f"body not received within {allowed:g} s")
+                        chunks.append(chunk)
+                except (requests.exceptions.RequestException, OSError, AttributeError, ValueError):
+                    if expired.is_set():
+                        raise _Transient(f"body not received within {allowed:g} s") from None
+                    raise
+                finally:
+                    watchdog.cancel()
+                if expired.is_set():
+                    raise _Transient(f"body not received within {allowed:g} s")
                 return Response(
                     status=r.status_code,
                     headers=CaseInsensitiveDict(r.headers),
@@ -456,6 +475,21 @@ class HttpClient:
         )
         if spacing is not None:
             self._announced[service] = min(spacing, 10.0)
+
+
+def _close_quietly(response: Any) -> None:
+    """Close a response from the watchdog thread: shut the socket so a blocked read returns."""
+    try:
+        raw = getattr(response, "raw", None)
+        sock = getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(sock, "_sock", None)
+        if sock is not None:
+            import socket
+
+            sock.shutdown(socket.SHUT_RDWR)
+        response.close()
+    except Exception:  # noqa: BLE001 - best effort: the read fails either way
+        pass
 
 
 _NO_NETWORK = re.compile(
