@@ -22,6 +22,7 @@ collision in list order. Without a lock file, keys depend only on the list.
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import re
@@ -231,7 +232,13 @@ def _check_shared(lock: KeyLock, papers: list, first: int, second: int, identity
 def _rekey(papers: list, lock: KeyLock) -> None:  # type: ignore[type-arg]
     """The one-time move to the current scheme: every listed paper gets its new key; its old key
     is kept in ``lock.renamed`` and stays reserved, so no other paper can ever take it."""
-    old_keys = [next((lock.entries[i] for i in p[0] if i in lock.entries), None) for p in papers]
+    # A paper's old key is that of an identity only it has: a link pasted under two papers (one
+    # OpenReview id for TurboMoE and Dense Backpropagation) must not hand one paper the other's key.
+    shared = collections.Counter(i for p in papers for i in set(p[0]))
+    old_keys = [
+        next((lock.entries[i] for i in sorted(p[0], key=lambda i: shared[i] > 1) if i in lock.entries), None)
+        for p in papers
+    ]
     listed = {k for k in old_keys if k}
     reserved = {k for k in lock.entries.values() if k not in listed}  # papers no longer listed
     taken = set(reserved) | set(lock.renamed)

@@ -213,3 +213,21 @@ def test_an_acm_dl_id_is_not_exported_as_a_doi():
     rs = records("## 1. X\n- [JMLR'22] [Switch transformers](https://dl.acm.org/doi/abs/10.5555/3586589.3586709)\n")
     record = rs.records[0]
     assert record.get("doi") is None and "ACM DL 10.5555/3586589.3586709" in record.get("note")
+
+
+def test_the_rekey_never_hands_a_paper_the_key_of_another_sharing_a_link(tmp_path):
+    """TurboMoE and Dense Backpropagation share one OpenReview link in the seed."""
+    path = tmp_path / "keys.lock"
+    path.write_text(json.dumps({"keys": {
+        "openreview:huy8g3iKy0": "turbomoe-mlforsystems24",
+        "title:turbomoe enhancing moe model training": "turbomoe-mlforsystems24",
+        "title:dense backpropagation improves routing for sparsely gated mixture of experts":
+            "densebackpropagationimpr-arxiv24",
+    }}))  # fmt: skip
+    body = ("## 1. X\n- [MLForSystems'24] [TurboMoE: Enhancing MoE Model Training](https://openreview.net/forum?id=huy8g3iKy0)\n"
+            "- [arxiv'24] [Dense Backpropagation Improves Routing for Sparsely-Gated Mixture-of-Experts]"
+            "(https://openreview.net/forum?id=huy8g3iKy0)\n")  # fmt: skip
+    lock = KeyLock.load(path)
+    keys = [r.key for r in records(body, lock).records]
+    assert keys == ["turbomoe-mlforsystems24", "densebackpropagation-arxiv24"]
+    assert lock.renamed == {"densebackpropagationimpr-arxiv24": "densebackpropagation-arxiv24"}
