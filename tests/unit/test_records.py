@@ -231,3 +231,8 @@ def test_the_rekey_never_hands_a_paper_the_key_of_another_sharing_a_link(tmp_pat
     keys = [r.key for r in records(body, lock).records]
     assert keys == ["turbomoe-mlforsystems24", "densebackpropagation-arxiv24"]
     assert lock.renamed == {"densebackpropagationimpr-arxiv24": "densebackpropagation-arxiv24"}
+
+
+def test_a_megabyte_venue_tag_gives_a_short_key():
+    key = base_key("Some Paper: about things", "V" * 1_000_000, 2024)
+    assert key == "somepaper-vvvvvvvvvvvvvvvv24"  # the venue part is capped at 16 characters
