@@ -28,15 +28,10 @@ OFFLINE = "http://127.0.0.1:9"
 
 def _build(mode: str, work: Path):  # type: ignore[no-untyped-def]
     if mode == "resolved":
-        from tests.fakes.services import FakeServices
+        from tests.fakes.services import FakeServices, loopback_settings
 
         with FakeServices(SEED) as fs:
-            base = fs.url.rstrip("/")
-            settings = Settings.from_env(
-                arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-                cache_path=work / "cache.sqlite", progress=False,
-                min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-            )  # fmt: skip
+            settings = loopback_settings(fs, work / "cache.sqlite")
             return build(None, work / "exports", settings=settings)
     settings = Settings.from_env(
         arxiv_url=OFFLINE, crossref_url=OFFLINE, doi_url=OFFLINE, dblp_url=OFFLINE,

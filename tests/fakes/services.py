@@ -1791,3 +1791,15 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def loopback_settings(fs: FakeServices, cache_path: Any, **kw: Any) -> Any:
+    """Settings that send every service to ``fs`` with no spacing (the fakes enforce their own)."""
+    from mlsys_bib.config import Settings
+
+    base = fs.url.rstrip("/")
+    kw.setdefault("min_interval", {"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0})
+    kw.setdefault("progress", False)
+    return Settings.from_env(
+        arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base, cache_path=cache_path, **kw
+    )

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from mlsys_bib.build import build
-from mlsys_bib.config import Settings
 from mlsys_bib.model import Kind
 from mlsys_bib.resolve import plan_lookups
-from tests.fakes.services import FakeServices
+from tests.fakes.services import FakeServices, loopback_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
@@ -24,12 +23,7 @@ SEED = ROOT / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
 def resolved(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("published")
     with FakeServices(SEED, published_twin_rate=0.3) as fs:
-        base = fs.url.rstrip("/")
-        settings = Settings.from_env(
-            arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-            cache_path=tmp / "cache.sqlite", progress=False,
-            min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-        )  # fmt: skip
+        settings = loopback_settings(fs, tmp / "cache.sqlite")
         result = build(None, tmp / "out", settings=settings, refs=False)
         warm = build(None, tmp / "warm", settings=settings, refs=False)
         twins = {p.extra["twin_of"]: p for p in fs.catalog.papers if p.extra.get("twin_of")}

@@ -35,15 +35,10 @@ STYLE_OWN = {("ACM-Reference-Format", "mltrainingcloud-euromlsys24"): {"punctuat
 
 def _records_and_exports(tmp: Path, resolved: bool):  # type: ignore[no-untyped-def]
     if resolved:
-        from tests.fakes.services import FakeServices
+        from tests.fakes.services import FakeServices, loopback_settings
 
         with FakeServices(SEED) as fs:
-            base = fs.url.rstrip("/")
-            settings = Settings.from_env(
-                arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-                cache_path=tmp / "cache.sqlite", progress=False,
-                min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-            )  # fmt: skip
+            settings = loopback_settings(fs, tmp / "cache.sqlite")
             result = build(None, tmp / "exports", settings=settings)
         return result.records, tmp / "exports"
     # the committed exports, read as committed; their records from an offline build of the same list

@@ -16,26 +16,20 @@ from pathlib import Path
 import pytest
 
 from mlsys_bib.build import build
-from mlsys_bib.config import Settings
 from tests.conftest import SHARED
 from tests.integration.test_roundtrip import EXPORT_READERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = SHARED / "tools"
 
-from tests.fakes.services import FakeServices  # noqa: E402
+from tests.fakes.services import FakeServices, loopback_settings  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory):
     work = tmp_path_factory.mktemp("resolved")
     with FakeServices(ROOT / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md") as fs:
-        base = fs.url.rstrip("/")
-        settings = Settings.from_env(
-            arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-            cache_path=work / "cache.sqlite", progress=False,
-            min_interval={"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0},
-        )  # fmt: skip
+        settings = loopback_settings(fs, work / "cache.sqlite")
         result = build(None, work / "exports", settings=settings, styles=("ieee",))
         warm = build(None, work / "warm", settings=settings, styles=("ieee",))
     return work, result, warm

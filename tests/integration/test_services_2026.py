@@ -16,7 +16,7 @@ from mlsys_bib.config import Settings
 from mlsys_bib.net.cache import Cache
 from mlsys_bib.net.http import BACKOFF_BASE, HttpClient
 from mlsys_bib.sources.dblp import NS_SEARCH, NS_TOC
-from tests.fakes.services import FakeServices
+from tests.fakes.services import FakeServices, loopback_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LIST = """# ML systems papers
@@ -30,12 +30,7 @@ LIST = """# ML systems papers
 
 
 def _settings(fs: FakeServices, tmp: Path, **kw) -> Settings:  # type: ignore[no-untyped-def]
-    base = fs.url.rstrip("/")
-    return Settings.from_env(
-        arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base,
-        cache_path=tmp / "cache.sqlite", progress=False, retries=kw.pop("retries", 2),
-        min_interval=kw.pop("min_interval", {"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0}), **kw,
-    )  # fmt: skip
+    return loopback_settings(fs, tmp / "cache.sqlite", retries=kw.pop("retries", 2), **kw)
 
 
 def test_a_bot_walled_run_fails_cleanly_then_a_clean_run_resolves(tmp_path):

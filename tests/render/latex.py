@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MARK = "@@"
 _MARKED = re.compile(r"@@([^@\s]+)@@")
@@ -117,10 +118,15 @@ def compile_bibtex(bib: Path, style: str, work: Path, *, author_year: bool = Fal
     _mark_bbl(work / "doc.bbl")
     _run(latex, work)
     last = _run(latex, work)
+    name = f"{style}{' (author-year)' if author_year else ''}"
+    return _read(Compiled(name), work, first, last, _warning_kinds(bibtex.stdout, r"^Warning--(.*)$"))
+
+
+def _read(result: Compiled, work: Path, first: Any, last: Any, tool_warnings: dict[str, int]) -> Compiled:
+    """LaTeX errors, warnings by kind and (when a PDF came out) the text per entry of one compile."""
     log = (work / "doc.log").read_text(errors="replace") if (work / "doc.log").exists() else ""
-    result = Compiled(f"{style}{' (author-year)' if author_year else ''}")
     result.latex_errors = _latex_errors(first.stdout) + _latex_errors(log)
-    result.warnings = _warning_kinds(bibtex.stdout, r"^Warning--(.*)$")
+    result.warnings = tool_warnings
     result.warnings.update(_warning_kinds(log, r"^(?:LaTeX|Package \w+) Warning: (.*)$"))
     result.pdf = last.returncode == 0 and (work / "doc.pdf").exists()
     if result.pdf:
@@ -168,15 +174,7 @@ def compile_biblatex(bib: Path, style: str, work: Path) -> Compiled:
     first = _run(latex, work)
     biber = _run(["biber", "doc"], work)
     last = _run(latex, work)
-    log = (work / "doc.log").read_text(errors="replace") if (work / "doc.log").exists() else ""
-    result = Compiled(f"biblatex-{style}")
-    result.latex_errors = _latex_errors(first.stdout) + _latex_errors(log)
-    result.warnings = _warning_kinds(biber.stdout, r"^WARN - (.*)$")
-    result.warnings.update(_warning_kinds(log, r"^(?:LaTeX|Package \w+) Warning: (.*)$"))
-    result.pdf = last.returncode == 0 and (work / "doc.pdf").exists()
-    if result.pdf:
-        _fill(result, _pdftext(work / "doc.pdf"))
-    return result
+    return _read(Compiled(f"biblatex-{style}"), work, first, last, _warning_kinds(biber.stdout, r"^WARN - (.*)$"))
 
 
 def _fresh(work: Path) -> None:
