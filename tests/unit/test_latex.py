@@ -123,7 +123,9 @@ _INVERSE = {
 _ESCAPE = re.compile(r"\\text[a-z]+\{\}|\\[&%$#_{}]|[{}]")
 
 
-_SPELLED = re.compile(r"\{\\(?:ensuremath\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z]+)\}")
+# a pdflatex spelling is a brace group opening with a command ({\\ensuremath{\\lambda}}, {\\'{\\~U}}); a data
+# brace is escaped as \\{, so a group whose "{" follows a backslash is data, not a spelling
+_SPELLED = re.compile(r"(?<!\\)\{\\(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}")
 
 
 def unescape(latex: str) -> str:
