@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -34,9 +35,28 @@ def _sweep_once(directory: Path) -> None:
             return
         _SWEPT.add(key)
     for stale in directory.glob(".*.tmp"):
-        if stale.name.count(".") >= 3:  # ".NAME.RANDOM.tmp", as mkstemp below names them
+        # only our own temporaries (".NAME.mlsys-bib-PID-RANDOM.tmp"), and only those of a run that
+        # is gone: two builds writing one directory at once must not delete each other's files,
+        # and a user's ".notes.tmp" is none of our business
+        match = _OURS.match(stale.name)
+        if match and not _alive(int(match.group(1))):
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+
+_OURS = re.compile(r"^\..+\.mlsys-bib-(\d+)-[^./]+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: another user's live process
+        return True
+    return True
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
@@ -56,7 +76,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
             return  # unchanged: no rewrite, no fsync, no mtime churn for make/latexmk
     except OSError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    prefix = f".{path.name}.mlsys-bib-{os.getpid()}-"
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     try:
         # mkstemp creates 0600; an export is an ordinary file, readable as the umask allows.
         os.fchmod(fd, 0o666 & ~_umask())

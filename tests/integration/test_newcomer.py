@@ -77,3 +77,36 @@ def test_a_list_that_lost_most_records_does_not_replace_good_exports(tmp_path):
     assert (out / "mlsys.bib").read_bytes() == before  # untouched
     assert main([*args, "--list", str(bad), "--allow-shrink"]) == 0
     assert (out / "mlsys.bib").read_bytes() != before
+
+
+def test_a_build_sweeps_only_its_own_dead_temporaries_and_never_writes_through_a_symlink(tmp_path):
+    import os as _os
+
+    from mlsys_bib.export.refs import write_refs
+    from mlsys_bib.fsutil import atomic_write
+    from mlsys_bib.model import Kind
+    from tests.fakes.records import make_record
+
+    out = tmp_path / "out"
+    out.mkdir()
+    mine_dead = out / ".mlsys.bib.mlsys-bib-999999999-abc.tmp"  # a killed run's temporary
+    live = out / f".mlsys.json.mlsys-bib-{_os.getppid()}-xyz.tmp"  # another live run's (our parent lives)
+    user = out / ".notes.tmp"
+    for f in (mine_dead, live, user):
+        f.write_text("x")
+    atomic_write(out / "mlsys.bib", "new")
+    assert not mine_dead.exists() and live.exists() and user.exists()
+
+    target = tmp_path / "users-own-dir"
+    target.mkdir()
+    (target / "notes.md").write_text("mine")
+    (out / "refs").mkdir()
+    (out / "refs" / "apa").symlink_to(target)
+    records = [make_record("a2024", "A Paper", Kind.PREPRINT, year=2024)]
+    try:
+        write_refs(records, out, styles=("apa",))
+    except ValueError as exc:
+        assert "symbolic link" in str(exc)
+    else:
+        raise AssertionError("writing through a symlinked refs directory must be refused")
+    assert (target / "notes.md").read_text() == "mine" and sorted(p.name for p in target.iterdir()) == ["notes.md"]

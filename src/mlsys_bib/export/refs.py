@@ -501,6 +501,9 @@ def write_refs(
         sorted_style = citeproc_pandoc.style_info(Path(STYLES[style_name]))[1]
         label = style_title(style_name)
         style_dir = Path(out_dir) / "refs" / style_name
+        for where in (style_dir.parent, style_dir):
+            if where.is_symlink():  # the sweep below would delete what lives at the link's target
+                raise ValueError(f"{where}: a symbolic link; refusing to write or delete files through it")
         written: set[Path] = set()
         rows: list[tuple[str, str, int]] = []
         total = 0
