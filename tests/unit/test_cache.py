@@ -172,3 +172,21 @@ def test_two_handles_share_one_file(tmp_path):
         a.put_many([entry("from-a")])
         b.put_many([entry("from-b")])
         assert set(a.get_many("arxiv", ["from-a", "from-b"])) == {"from-a", "from-b"}
+
+
+def test_a_read_only_cache_is_read_not_called_corrupt(tmp_path, monkeypatch):
+    """Issue 11 row 9: a valid cache on a read-only medium was diagnosed as corrupt ("delete it")."""
+    import os
+
+    from mlsys_bib.net.cache import Cache, CacheEntry
+
+    path = tmp_path / "shared.sqlite"
+    with Cache(path) as cache:
+        cache.put(CacheEntry("arxiv", "2401.00001", 200, "application/atom+xml", b"<feed/>", "2025-01-01T00:00:00Z", False))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
+    with Cache(path) as cache:
+        assert cache.readonly
+        assert cache.get("arxiv", "2401.00001").body == b"<feed/>"  # reading works
+        cache.put(CacheEntry("arxiv", "2401.00002", 200, "x", b"y", "2025-01-01T00:00:00Z", False))  # not stored
+        assert cache.get("arxiv", "2401.00002") is None

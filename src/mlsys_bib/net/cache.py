@@ -17,14 +17,19 @@ positive entries stay until ``--refresh``.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from ..config import Settings
+
+log = logging.getLogger(__name__)
 
 #: Marks the file as ours (PRAGMA application_id), so a foreign SQLite file is refused.
 APPLICATION_ID = 0x6D6C7362  # "mlsb"
@@ -82,13 +87,24 @@ class Cache:
         except OSError as exc:
             raise CacheError(f"cannot create cache directory {self.path.parent}: {exc}") from None
         self._lock = threading.Lock()
+        # A shared cache on a read-only file system (or a file this user may not write) is still
+        # good for reading: it is opened read-only and lookups are simply not stored.
+        self.readonly = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        )
         try:
-            self._db = sqlite3.connect(
-                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
-            )
+            self._db = self._connect()
         except sqlite3.Error as exc:
             raise CacheError(f"cannot open cache {self.path}: {exc}") from None
         try:
+            self._init()
+        except sqlite3.OperationalError as exc:
+            if self.readonly or "readonly" not in str(exc).replace("read-only", "readonly"):
+                self._db.close()
+                raise CacheError(f"cannot use cache {self.path}: {exc}") from None
+            self._db.close()  # "attempt to write a readonly database": a read-only medium
+            self.readonly = True
+            self._db = self._connect()
             self._init()
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -100,8 +116,20 @@ class Cache:
             self._db.close()
             raise
 
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            log.warning("cache %s is read-only: lookups are read from it but not stored", self.path)
+            uri = f"file:{quote(str(self.path))}?mode=ro&immutable=1"
+            return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+
     def _init(self) -> None:
         db = self._db
+        if self.readonly:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise CacheError(f"{self.path} is not an mlsys-bib cache (and is read-only)")
+            return
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if app_id == 0 and not tables:
@@ -165,7 +193,7 @@ class Cache:
             (e.namespace, e.key, int(e.status), e.content_type, bytes(e.body), e.fetched_at, int(e.negative))
             for e in entries
         ]
-        if not rows:
+        if not rows or self.readonly:
             return
         with self._lock:
             try:
