@@ -190,3 +190,17 @@ def test_a_read_only_cache_is_read_not_called_corrupt(tmp_path, monkeypatch):
         assert cache.get("arxiv", "2401.00001").body == b"<feed/>"  # reading works
         cache.put(CacheEntry("arxiv", "2401.00002", 200, "x", b"y", "2025-01-01T00:00:00Z", False))  # not stored
         assert cache.get("arxiv", "2401.00002") is None
+
+
+def test_a_full_disk_stops_caching_and_says_so_instead_of_failing(tmp_path, caplog):
+    """Issue 11 row 8: SQLITE_FULL was hidden by "cannot rollback - no transaction is active"."""
+    from mlsys_bib.net.cache import Cache, CacheEntry
+
+    with Cache(tmp_path / "c.sqlite") as cache:
+        pages = cache._db.execute("PRAGMA page_count").fetchone()[0]
+        cache._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from now on
+        big = [CacheEntry("dblp-toc", f"k{i}", 200, "application/json", b"x" * 4000, "2025-01-01T00:00:00Z", False)
+               for i in range(50)]  # fmt: skip
+        cache.put_many(big)  # no exception: the build goes on and writes its exports
+        assert cache.readonly and cache.count() == 0
+        assert any("disk full" in r.getMessage() for r in caplog.records)

@@ -207,9 +207,17 @@ class Cache:
                     )
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    # SQLite has already rolled back after some errors (a full disk): a second
+                    # ROLLBACK would fail with "no transaction is active" and hide the real cause
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
+                if "full" in str(exc).lower():
+                    # A full disk must not cost the build its exports: stop storing, say so once.
+                    log.warning("cache %s: disk full (%s): lookups are no longer stored", self.path, exc)
+                    self.readonly = True
+                    return
                 raise CacheError(f"cannot write cache {self.path}: {exc}") from None
 
     def put(self, entry: CacheEntry) -> None:
