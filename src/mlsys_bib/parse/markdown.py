@@ -219,42 +219,19 @@ def with_unread_lines(
 ) -> ParsedList:
     """``parsed`` plus a report for every bullet line the parser gave no item (see below).
 
-    Each too-deep line (``deep``, 0-based) is reported once, with its text; the empty bullets that
-    only open the nesting on that line (``- - - - [OSDI'22] X``) are folded into that report."""
+    The bullet markdown-it opened at its nesting limit on each too-deep line (``deep``, 0-based) was
+    never read: its report says so and shows the line, instead of calling it an empty bullet."""
     lines = text.split("\n")
-    deep_lines = {n + 1 for n in deep}
-    parsed.reports = [
-        r for r in parsed.reports
-        if not (r.line in deep_lines and r.kind is LineKind.UNPARSED and r.reason == "empty bullet")
-    ]
-    for n in sorted(deep_lines):
-        shown = _shown(lines[n - 1]) if n - 1 < len(lines) else ""
-        parsed.reports.append(
-            LineReport(n, shown, LineKind.UNPARSED, f"not read: nests deeper than {MAX_NESTING} levels")
-        )
+    for n in deep:
+        at = [r for r in parsed.reports if r.line == n + 1 and r.kind is LineKind.UNPARSED]
+        if at:
+            at[-1].text = _shown(lines[n])
+            at[-1].reason = f"not read: nests deeper than {MAX_NESTING} levels"
     seen = {item.line for item in parsed.items} | {
         report.line for report in parsed.reports if report.kind is not LineKind.WARNING
     }
     parsed.reports.extend(r for r in _unread_lines(text, tokens) if r.line not in seen)
-    _fold_empty_bullets(parsed)
     return parsed
-
-
-def _fold_empty_bullets(parsed: ParsedList) -> None:
-    """``- - [OSDI'22] X`` opens two bullets on one line, the outer one empty: the line is accounted
-    for by what its inner bullet became, so the outer ones are not reported again (once is enough)."""
-    accounted = {item.line for item in parsed.items} | {
-        r.line for r in parsed.reports if not (r.kind is LineKind.UNPARSED and r.reason == "empty bullet")
-    }
-    kept: list[LineReport] = []
-    empty_seen: set[int] = set()
-    for r in parsed.reports:
-        if r.kind is LineKind.UNPARSED and r.reason == "empty bullet":
-            if r.line in accounted or r.line in empty_seen:
-                continue
-            empty_seen.add(r.line)
-        kept.append(r)
-    parsed.reports = kept
 
 
 def _shown(line: str) -> str:
