@@ -225,7 +225,7 @@ def with_unread_lines(
     for n in deep:
         at = [r for r in parsed.reports if r.line == n + 1 and r.kind is LineKind.UNPARSED]
         if at:
-            at[-1].text = _shown(lines[n])
+            at[-1].text = shown_line(lines[n])
             at[-1].reason = f"not read: nests deeper than {MAX_NESTING} levels"
     seen = {item.line for item in parsed.items} | {
         report.line for report in parsed.reports if report.kind is not LineKind.WARNING
@@ -234,7 +234,7 @@ def with_unread_lines(
     return parsed
 
 
-def _shown(line: str) -> str:
+def shown_line(line: str) -> str:
     """A line as reports show it: whitespace folded, at most 200 characters."""
     shown = " ".join(line[:10_000].split())
     return shown if len(shown) <= 200 else shown[:199] + "\u2026"
@@ -256,7 +256,7 @@ def _unread_lines(text: str, tokens: list[Token]) -> list[LineReport]:
     for n, line in enumerate(text.split("\n")):
         if n not in items and n not in verbatim and _BULLET_LINE.match(line) and not _RULE_LINE.match(line):
             reports.append(
-                LineReport(n + 1, _shown(line), LineKind.UNPARSED, "not read: the list nests too deep")
+                LineReport(n + 1, shown_line(line), LineKind.UNPARSED, "not read: the list nests too deep")
             )
     return reports
 
