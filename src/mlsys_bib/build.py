@@ -11,7 +11,9 @@ import contextlib
 import gc
 import hashlib
 import json
+import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +122,31 @@ class RenderedEntries:
             CacheEntry(self.NAMESPACE, k, 200, "text/plain", v.encode("utf-8"), "", False)
             for k, v in sorted(items.items())
         )
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(out: Path) -> Iterator[None]:
+    """An advisory lock per output directory: a second build of the same ``--out`` waits (and says
+    so in one line) instead of interleaving its files with the first's. The directory itself is
+    locked (flock on its descriptor), so no lock file appears in or beside the exports."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): atomic writes alone keep each file whole
+        yield
+        return
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)  # flock on the directory itself: no lock file, in or beside it
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            message = f"mlsys-bib: another build is writing {out}; waiting for it to finish"
+            print(message, file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 @contextlib.contextmanager
@@ -284,7 +311,7 @@ def build(
     The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
     stable from one build to the next even as the list changes.
     """
-    with _lazier_gc():
+    with _lazier_gc(), one_build_at_a_time(Path(out_dir)):
         out = Path(out_dir)
         settings = settings or Settings.from_env()
         lock = KeyLock.load(lock_path or out / "keys.lock")

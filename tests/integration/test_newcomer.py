@@ -110,3 +110,23 @@ def test_a_build_sweeps_only_its_own_dead_temporaries_and_never_writes_through_a
     else:
         raise AssertionError("writing through a symlinked refs directory must be refused")
     assert (target / "notes.md").read_text() == "mine" and sorted(p.name for p in target.iterdir()) == ["notes.md"]
+
+
+def test_a_second_build_of_one_out_waits_for_the_first(tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = os.open(out, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # a build in progress
+    listing = tmp_path / "l.md"
+    listing.write_text("# L\n\n## 1. A\n- [OSDI'22] Orca: a paper\n")
+    proc = subprocess.Popen([sys.executable, "-m", "mlsys_bib.cli", "-q", "build", "--offline", "--no-refs",
+                             "--list", str(listing), "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=_env(tmp_path))  # fmt: skip
+    time.sleep(2)
+    assert proc.poll() is None and not (out / "mlsys.bib").exists()  # waiting, nothing written
+    os.close(lock)  # the first build ends
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and (out / "mlsys.bib").exists()
+    assert "another build is writing" in err and len(err.strip().splitlines()) == 1
