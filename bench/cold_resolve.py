@@ -7,7 +7,7 @@ Two modes, both driving the project's own resolver and clients (``resolve_record
   title searches for venues without a TOC;
 * ``per-paper``: what manubot/betterbib-style tools do, one request per paper: arXiv batch
   size 1 and one title per search, Crossref batch size 1, no DBLP TOC (one DBLP title search
-  per paper). Done by patching the clients' module constants and the planner's ``_toc_key`` for
+  per paper). Done by patching the clients' module constants and the planner's ``toc_key`` for
   the duration of the run; nothing under src/ is edited.
 
 The server enforces the same spacing the client is configured with (arXiv 3 s, DBLP 1 s,
@@ -47,18 +47,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 @contextlib.contextmanager
 def per_paper_mode():
     """One request per paper: batch sizes 1, no DBLP TOC (title search instead)."""
-    import mlsys_bib.resolve as resolve
+    import mlsys_bib.resolve.plan as resolve_plan
     from mlsys_bib.sources import arxiv, crossref
 
-    saved = (arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve._toc_key)
+    saved = (arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve_plan.toc_key)
     arxiv.BATCH_SIZE = 1
     arxiv.SEARCH_TITLES_PER_REQUEST = 1
     crossref.BATCH_SIZE = 1
-    resolve._toc_key = lambda record: None
+    resolve_plan.toc_key = lambda record: None
     try:
         yield
     finally:
-        arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve._toc_key = saved
+        arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve_plan.toc_key = saved
 
 
 def planned_requests(records: list[Any], settings: Any) -> dict[str, int]:
