@@ -69,11 +69,50 @@ def test_preprints_published_since_are_found_and_never_a_wrong_paper(resolved, c
         assert outcome[(variant, False)] == 0, variant
     assert outcome[("retitled", True)] >= 0.6 * (outcome[("retitled", True)] + outcome[("retitled", False)])
     assert len(found) == sum(n for (v, used), n in outcome.items() if used)  # nothing else promoted
+    # SPARQL's candidates are the first author's papers: a same-titled decoy by others is never one
     ambiguous = result.resolve_report.published_ambiguous
-    assert ambiguous and all("shares no authors" in row["reason"] for row in ambiguous)
+    assert all("shares no authors" in row["reason"] for row in ambiguous)
     assert "published_since_listed" in result.report["resolve"]
 
 
 def test_a_warm_rebuild_sends_no_request(resolved):
     _, warm, _ = resolved
     assert sum(warm.resolve_report.requests.values()) == 0
+
+
+def test_published_twins_cost_a_few_sparql_queries_not_a_search_each(resolved):
+    result, _, _ = resolved
+    requests = result.resolve_report.requests
+    plan = plan_lookups(result.records)
+    ids = len(set(plan.published_twins.values()))
+    print(f"\n  requests: {dict(sorted(requests.items()))}; arXiv-only ids asked by SPARQL: {ids}")
+    assert ids > 250
+    tocs = len(set(plan.toc.values()))
+    # twins: 50 ids to a query; TOCs: several to a query (about 1500 papers' worth)
+    assert -(-ids // 50) < requests["dblp-sparql"] <= -(-ids // 50) + tocs // 3
+    # the searches left are the venue title searches (no TOC fetched one by one, no twin search)
+    assert requests["dblp"] == len(set(plan.dblp_search.values()))
+    assert sum(requests.values()) <= 200  # issue 10's budget for a cold resolve of the seed
+
+
+def test_a_walled_sparql_endpoint_falls_back_to_the_search_api(tmp_path):
+    """sparql.dblp.org answering with an HTML page: each twin is then looked for by search, as
+    before, and a same-titled paper by other authors is reported, never used."""
+    with FakeServices(SEED, published_twin_rate=0.3, bot_wall={"dblp-sparql"}) as fs:
+        settings = loopback_settings(fs, tmp_path / "cache.sqlite")
+        result = build(None, tmp_path / "out", settings=settings, refs=False)
+        twins = {p.extra["twin_of"]: p for p in fs.catalog.papers if p.extra.get("twin_of")}
+        sparql_requests = fs.stats.requests["dblp-sparql"]
+    report = result.resolve_report
+    assert sparql_requests == 1  # walled once, not asked again in the run
+    assert "dblp-sparql" in report.why and "walled" in report.why["dblp-sparql"]
+    found = {row["key"] for row in report.published_since_listed}
+    by_arxiv = {str(r.get("arxiv") or ""): r for r in result.records}
+    for arxiv, twin in twins.items():
+        promoted = by_arxiv[arxiv].key in found
+        if twin.extra["variant"] == "decoy":
+            assert not promoted
+        elif twin.extra["variant"] in ("same", "author_added"):
+            assert promoted, arxiv
+    assert report.published_ambiguous
+    assert all("shares no authors" in row["reason"] for row in report.published_ambiguous)

@@ -19,6 +19,7 @@ from ..config import Settings
 from ..model import Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
+from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report
@@ -61,6 +62,7 @@ def resolve_records(
     total = len(plan.arxiv) + len(plan.dois) + len(set(plan.toc.values())) + len(plan.arxiv_search)
     total += len(set(plan.dblp_search.values()) | set(plan.published_search.values()))
     total += -(-len(set(plan.published_names.values())) // NAME_BATCH)
+    total += -(-len(set(plan.published_twins.values())) // SPARQL_BATCH)
     bar = _progress_bar(total, settings.progress if progress is None else progress)
     run = Run(records, settings, client, cache, bar)
     pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="resolve")
@@ -86,7 +88,7 @@ def resolve_records(
             run._grow(len(second))
             round2 = pool.submit(run.fetch_crossref, [d for d in second.values() if d not in by_doi])
             by_doi = {**by_doi, **round2.result()}
-            tocs, searches = dblp_future.result()
+            tocs, searches, twins = dblp_future.result()
         except BaseException:
             # Ctrl-C (or a worker's error): `with ThreadPoolExecutor` would wait here for the
             # workers to fetch every remaining lookup. Instead no new request is sent (each
@@ -103,7 +105,7 @@ def resolve_records(
         run.merge_crossref(plan.dois, by_doi)
         run.merge_crossref(second, by_doi)
         run.merge_dblp(plan, tocs, searches)
-        run.merge_published(plan, searches)
+        run.merge_published(plan, searches, twins)
         judge(records, run.lookups, plan.nothing)
     finally:
         if bar is not None:

@@ -48,13 +48,16 @@ class Plan:
     dblp_search: dict[str, str] = field(default_factory=dict)  # record key -> query
     published_search: dict[str, str] = field(default_factory=dict)  # arXiv-only record -> DBLP query
     published_names: dict[str, str] = field(default_factory=dict)  # arXiv-only record -> name, batched
+    # arXiv-only record -> its arXiv id, for DBLP SPARQL (50 to a query); the two searches above
+    # are the fallback for ids SPARQL could not answer
+    published_twins: dict[str, str] = field(default_factory=dict)
     nothing: dict[str, str] = field(default_factory=dict)  # record key -> why no lookup
 
     def published_lookups(self, records: Sequence[Record]) -> int:
         """Records with a lookup that can return their published metadata (issue 10's measure):
         a DOI (Crossref), a venue-year TOC or title search (DBLP), or a published-twin search."""
         keys = set(self.dois) | set(self.toc) | set(self.dblp_search) | set(self.published_search)
-        keys |= set(self.published_names)
+        keys |= set(self.published_names) | set(self.published_twins)
         return sum(1 for r in records if r.key in keys)
 
 
@@ -114,6 +117,8 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
                 # a venue without a DBLP TOC: its title
                 plan.dblp_search[record.key] = title_query(record.items[0].title)
             elif arxiv is not None and doi is None and (tag is None or tag.is_preprint):
+                if arxiv is not None:
+                    plan.published_twins[record.key] = arxiv.value
                 name = batch_name(record)
                 if name:
                     plan.published_names[record.key] = name

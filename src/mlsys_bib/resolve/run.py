@@ -21,6 +21,7 @@ from ..net.http import HttpClient
 from ..sources import dblp
 from ..sources.arxiv import ArxivClient
 from ..sources.dblp import MAX_PAGE, DblpClient
+from ..sources.dblp_sparql import DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 from . import merge
 from .dois import DoiLookup
@@ -29,8 +30,10 @@ from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
+FAILED_TWIN = Outcome.failed("not asked")
+
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
-ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp"}
+ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
 
 
 class LookupStatus(str, Enum):
@@ -66,6 +69,7 @@ class Run:
         self.arxiv = ArxivClient(*self._channel("arxiv", http, cache))
         self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
+        self.sparql = DblpSparqlClient(*self._channel("dblp-sparql", http, cache))
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
@@ -122,24 +126,47 @@ class Run:
         self._tick(len(wanted))
         return {k.lower(): v for k, v in result.items()}
 
-    def fetch_dblp(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
-        tocs: dict[str, Outcome] = {}
-        for toc_key in sorted(set(plan.toc.values())):
-            tocs[toc_key] = self.dblp.toc(toc_key)
-            self._tick()
+    def fetch_dblp(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome], dict[str, Outcome]]:
+        toc_keys = sorted(set(plan.toc.values()))
+        sizes = {}
+        for key, toc_key in plan.toc.items():
+            venue, _ = venue_of(self.by_key[key])
+            sizes[toc_key] = venue.dblp_toc_size if venue is not None and venue.dblp_toc_size else 0
+        # SPARQL first (several TOCs to a query, outside dblp.org's bot wall); the search API's
+        # ``toc:`` query for any TOC it could not answer
+        tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys else {}
+        self._tick(len(toc_keys))
+        for toc_key in toc_keys:
+            if tocs[toc_key].status == FAILED:
+                tocs[toc_key] = self.dblp.toc(toc_key)
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
+            cached = self.sparql.cached_toc(toc_key)
+            if cached is not None and cached.status != FAILED:
+                tocs[toc_key] = cached
+                continue
             entry = self.dblp.cache.get("dblp-toc", toc_key)
             if entry is not None and self.dblp.cache.is_usable(entry, self.dblp.settings):
                 tocs[toc_key] = self.dblp.toc(toc_key)
+        twin_ids = sorted(set(plan.published_twins.values()))
+        twins = self.sparql.twins(twin_ids) if twin_ids else {}
+        self._tick(-(-len(twin_ids) // self.sparql.batch))
+        # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
+        fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
+        wanted = set(plan.dblp_search.values())
+        wanted |= {
+            q for k, q in plan.published_search.items() if k in fallback or k not in plan.published_twins
+        }
         searches: dict[str, Outcome] = {}
-        for query in sorted(set(plan.dblp_search.values()) | set(plan.published_search.values())):
+        for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
             self._tick()
-        names = sorted(set(plan.published_names.values()))
+        names = sorted(
+            {n for k, n in plan.published_names.items() if k in fallback or k not in plan.published_twins}
+        )
         for start in range(0, len(names), NAME_BATCH):
             searches.update(self._search_names(names[start : start + NAME_BATCH]))
-        return tocs, searches
+        return tocs, searches, twins
 
     def _search_names(self, names: list[str]) -> dict[str, Outcome]:
         """One DBLP query for several system names; a page-filling answer is split and re-asked.
@@ -226,11 +253,18 @@ class Run:
             if found.value is not None:
                 merge.apply(record, found.value)
 
-    def merge_published(self, plan: Plan, searches: dict[str, Outcome]) -> None:
-        """arXiv-only records whose published version DBLP knows: cited as published from now on."""
+    def merge_published(self, plan: Plan, searches: dict[str, Outcome], twins: dict[str, Outcome]) -> None:
+        """arXiv-only records whose published version DBLP knows: cited as published from now on.
+        SPARQL's candidates (the first author's papers) when it answered, else the search's."""
         wanted = {**plan.published_search, **{k: f"name:{n}" for k, n in plan.published_names.items()}}
+        for key in plan.published_twins:
+            wanted.setdefault(key, "")
         for key, query in sorted(wanted.items()):
-            outcome = searches.get(query) or Outcome.failed("DBLP search returned nothing")
+            twin_outcome = twins.get(plan.published_twins.get(key, ""))
+            if twin_outcome is not None and twin_outcome.status == FOUND:
+                outcome = twin_outcome
+            else:
+                outcome = searches.get(query) or twin_outcome or Outcome.failed("DBLP returned nothing")
             record = self.by_key[key]
             if merge.record_published(record):
                 continue  # arXiv reported its DOI and Crossref described the published paper
