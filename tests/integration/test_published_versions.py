@@ -90,8 +90,10 @@ def test_published_twins_cost_a_few_sparql_queries_not_a_search_each(resolved):
     tocs = len(set(plan.toc.values()))
     # twins: 50 ids to a query; TOCs: several to a query (about 1500 papers' worth)
     assert 0 < requests["dblp-sparql"] - -(-ids // 50) < tocs
-    # the searches left are the venue title searches (no TOC fetched one by one, no twin search)
-    assert requests["dblp"] == len(set(plan.dblp_search.values()))
+    # the searches left: venue title searches, and twin searches for ids DBLP has no CoRR record of
+    # (the fallback); no TOC is fetched through the search API
+    fallback = len(set(plan.published_search.values())) + -(-len(set(plan.published_names.values())) // 20)
+    assert len(set(plan.dblp_search.values())) <= requests["dblp"] <= len(set(plan.dblp_search.values())) + fallback
     assert sum(requests.values()) <= 200  # issue 10's budget for a cold resolve of the seed
 
 
