@@ -114,7 +114,7 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
             {},
             **fake.settings_overrides(),
             cache_path=cache,
-            min_interval=f"arxiv={intervals['arxiv']},dblp={intervals['dblp']}",
+            min_interval=f"arxiv={intervals['arxiv']},dblp={intervals['dblp']},dblp-sparql={intervals['dblp']}",
             progress=False,
         )
         ctx = per_paper_mode() if mode == "per-paper" else contextlib.nullcontext()
@@ -129,10 +129,11 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
         "arxiv": intervals["arxiv"],
         "dblp": intervals["dblp"],
         "crossref": CROSSREF_WINDOW / CROSSREF_LIMIT,
+        "dblp-sparql": intervals["dblp"],
     }
     served = {s: n - stats["politeness"].get(s, 0) for s, n in stats["requests"].items()}
     per_service_floor = {
-        s: max(0, served.get(s, 0) - 1) * spacing.get(s, 0.0) for s in ("arxiv", "crossref", "dblp")
+        s: max(0, served.get(s, 0) - 1) * spacing.get(s, 0.0) for s in ("arxiv", "crossref", "dblp", "dblp-sparql")
     }
     # Crossref's second round (DOIs arXiv reported) can only start once arXiv has answered.
     round2 = max(0, served.get("crossref", 0) - plan["crossref_batches"])
@@ -140,7 +141,8 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
     chains = {
         "arxiv_then_crossref_round2": per_service_floor["arxiv"] + round2 * spacing["crossref"],
         "crossref_round1": max(0, round1 - 1) * spacing["crossref"],
-        "dblp": per_service_floor["dblp"],
+        # DBLP's SPARQL queries and searches are sent by one worker, one after the other
+        "dblp": per_service_floor["dblp"] + per_service_floor["dblp-sparql"],
     }
     floor = max(chains.values())
     return {
