@@ -90,7 +90,8 @@ class Settings:
     doi_url: str = "https://doi.org"
     dblp_url: str = "https://dblp.org"
     #: DBLP's SPARQL endpoint's base; "" = derived from ``dblp_url`` (``sparql.dblp.org`` for the
-    #: real DBLP, the same server otherwise, so pointing DBLP at a mirror or a test server moves both).
+    #: real DBLP, the same server otherwise, so pointing DBLP at a mirror or a test server moves
+    #: both); ``none`` = no SPARQL endpoint (a mirror without one): the search API does it all.
     dblp_sparql_url: str = ""
     cache_path: Path = field(default_factory=_default_cache_path)
     mailto: str = ""
@@ -176,6 +177,11 @@ class Settings:
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``dataclasses.replace`` with validation)."""
         return replace(self, **changes)
+
+    @property
+    def sparql(self) -> bool:
+        """Whether DBLP's SPARQL endpoint is to be used (``--dblp-sparql-url none`` turns it off)."""
+        return self.dblp_sparql_url.lower() != "none"
 
     def interval(self, service: str) -> float:
         """The configured minimum spacing for ``service`` in seconds (0 for unknown services)."""

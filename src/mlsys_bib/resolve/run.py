@@ -30,7 +30,7 @@ from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
-FAILED_TWIN = Outcome.failed("not asked")
+FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
@@ -134,14 +134,15 @@ class Run:
             sizes[toc_key] = venue.dblp_toc_size if venue is not None and venue.dblp_toc_size else 0
         # SPARQL first (several TOCs to a query, outside dblp.org's bot wall); the search API's
         # ``toc:`` query for any TOC it could not answer
-        tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys else {}
+        use_sparql = self.settings.sparql
+        tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys and use_sparql else {}
         self._tick(len(toc_keys))
         for toc_key in toc_keys:
-            if tocs[toc_key].status == FAILED:
+            if tocs.get(toc_key, FAILED_TWIN).status == FAILED:
                 tocs[toc_key] = self.dblp.toc(toc_key)
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
-            cached = self.sparql.cached_toc(toc_key)
+            cached = self.sparql.cached_toc(toc_key) if use_sparql else None
             if cached is not None and cached.status != FAILED:
                 tocs[toc_key] = cached
                 continue
@@ -149,7 +150,7 @@ class Run:
             if entry is not None and self.dblp.cache.is_usable(entry, self.dblp.settings):
                 tocs[toc_key] = self.dblp.toc(toc_key)
         twin_ids = sorted(set(plan.published_twins.values()))
-        twins = self.sparql.twins(twin_ids) if twin_ids else {}
+        twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
         self._tick(-(-len(twin_ids) // self.sparql.batch))
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
         fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
