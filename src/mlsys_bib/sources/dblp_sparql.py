@@ -63,9 +63,26 @@ VARIABLES = (
     "name",
 )
 
-_TWINS = """PREFIX dblp: <https://dblp.org/rdf/schema#>
+#: What is read of each publication: authors in order (one row each), and the fields a citation
+#: needs; shared by both queries so their answers parse alike.
+_PUBLICATION = """  ?pub dblp:hasSignature ?sig .
+  ?sig dblp:signatureOrdinal ?ordinal ; dblp:signatureDblpName ?name .
+  OPTIONAL { ?pub dblp:bibtexType ?type }
+  OPTIONAL { ?pub dblp:publishedIn ?venue }
+  OPTIONAL { ?pub dblp:pagination ?pages }
+  OPTIONAL { ?pub dblp:doi ?doi }
+  OPTIONAL { ?pub dblp:publishedInJournalVolume ?volume }
+  OPTIONAL { ?pub dblp:publishedInJournalVolumeIssue ?number }
+  OPTIONAL { ?pub dblp:primaryDocumentPage ?ee }
+}"""
+_SELECT = "?pub ?title ?year ?type ?venue ?pages ?doi ?volume ?number ?ee ?ordinal ?name"
+
+_TWINS = (
+    """PREFIX dblp: <https://dblp.org/rdf/schema#>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?corr ?pub ?title ?year ?type ?venue ?pages ?doi ?volume ?number ?ee ?ordinal ?name WHERE {
+SELECT ?corr """
+    + _SELECT
+    + """ WHERE {
   VALUES ?corr { %s }
   ?corr dblp:hasSignature ?first .
   ?first dblp:signatureOrdinal 1 ; dblp:signatureCreator ?creator .
@@ -73,36 +90,26 @@ SELECT ?corr ?pub ?title ?year ?type ?venue ?pages ?doi ?volume ?number ?ee ?ord
   ?pub dblp:authoredBy ?creator ; dblp:title ?title ; dblp:yearOfPublication ?year .
   FILTER (xsd:integer(str(?year)) >= xsd:integer(str(?corrYear)) - 1
           && xsd:integer(str(?year)) <= xsd:integer(str(?corrYear)) + 3)
-  ?pub dblp:hasSignature ?sig .
-  ?sig dblp:signatureOrdinal ?ordinal ; dblp:signatureDblpName ?name .
-  OPTIONAL { ?pub dblp:bibtexType ?type }
-  OPTIONAL { ?pub dblp:publishedIn ?venue }
-  OPTIONAL { ?pub dblp:pagination ?pages }
-  OPTIONAL { ?pub dblp:doi ?doi }
-  OPTIONAL { ?pub dblp:publishedInJournalVolume ?volume }
-  OPTIONAL { ?pub dblp:publishedInJournalVolumeIssue ?number }
-  OPTIONAL { ?pub dblp:primaryDocumentPage ?ee }
-}
+"""
+    + _PUBLICATION
+    + """
 ORDER BY ?corr ?pub ?ordinal
 """
+)
 
-
-_TOC = """PREFIX dblp: <https://dblp.org/rdf/schema#>
-SELECT ?toc ?pub ?title ?year ?type ?venue ?pages ?doi ?volume ?number ?ee ?ordinal ?name WHERE {
+_TOC = (
+    """PREFIX dblp: <https://dblp.org/rdf/schema#>
+SELECT ?toc """
+    + _SELECT
+    + """ WHERE {
   VALUES ?toc { %s }
   ?pub dblp:listedOnTocPage ?toc ; dblp:title ?title ; dblp:yearOfPublication ?year .
-  ?pub dblp:hasSignature ?sig .
-  ?sig dblp:signatureOrdinal ?ordinal ; dblp:signatureDblpName ?name .
-  OPTIONAL { ?pub dblp:bibtexType ?type }
-  OPTIONAL { ?pub dblp:publishedIn ?venue }
-  OPTIONAL { ?pub dblp:pagination ?pages }
-  OPTIONAL { ?pub dblp:doi ?doi }
-  OPTIONAL { ?pub dblp:publishedInJournalVolume ?volume }
-  OPTIONAL { ?pub dblp:publishedInJournalVolumeIssue ?number }
-  OPTIONAL { ?pub dblp:primaryDocumentPage ?ee }
-}
+"""
+    + _PUBLICATION
+    + """
 ORDER BY ?toc ?pub ?ordinal
 """
+)
 #: Papers per TOC query (summed from the venue table's ``dblp_toc_size``), so one answer stays a
 #: few MB; a TOC of unknown size counts as this many papers.
 TOC_PAPERS_PER_QUERY = 1500
