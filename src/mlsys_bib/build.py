@@ -16,47 +16,18 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
+from .lists import BUNDLED_LIST, bundled_list_path, read_list  # noqa: F401  (their home is lists.py)
 from .model import Record
 from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
-BUNDLED_LIST = "ml-systems-papers.md"
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
-
-
-def bundled_list_path() -> Path:
-    """The copy of the paper list shipped inside the package (works without ../shared)."""
-    return Path(str(resources.files("mlsys_bib") / "data" / BUNDLED_LIST))
-
-
-def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
-    """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
-    if source is None:
-        path = bundled_list_path()
-        return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
-    text_source = str(source)
-    if text_source.startswith(("http://", "https://")):
-        from .net.http import HttpClient
-
-        settings = settings or Settings.from_env()
-        with HttpClient(settings) as http:
-            response = http.get("list", text_source)
-        if response.status != 200:
-            raise OSError(f"{text_source}: HTTP {response.status}")
-        return response.content.decode("utf-8", errors="replace"), text_source
-    path = Path(text_source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
-    return raw.decode("utf-8", errors="replace"), str(path)
 
 
 def load_list(
