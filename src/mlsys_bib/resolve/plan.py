@@ -108,6 +108,10 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
             plan.dois[record.key] = doi
         if arxiv is not None or doi is not None:
             tag = record.tag
+            if arxiv is not None and doi is None:
+                # its published version by the arXiv id: a preprint's twin, or -- for a venue-tagged
+                # record its venue's DBLP entry cannot confirm -- the venue the list got wrong
+                plan.published_twins[record.key] = arxiv.value
             if toc and doi is None:
                 # a venue-tagged arXiv link: the venue's TOC is where its pages and DOI are
                 plan.toc[record.key] = toc
@@ -117,8 +121,6 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
                 # a venue without a DBLP TOC: its title
                 plan.dblp_search[record.key] = title_query(record.items[0].title)
             elif arxiv is not None and doi is None and (tag is None or tag.is_preprint):
-                if arxiv is not None:
-                    plan.published_twins[record.key] = arxiv.value
                 name = batch_name(record)
                 if name:
                     plan.published_names[record.key] = name

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from ..config import Settings
-from ..model import Metadata, Record
+from ..model import Kind, Metadata, Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources import dblp
@@ -23,6 +23,7 @@ from ..sources.arxiv import ArxivClient
 from ..sources.dblp import MAX_PAGE, DblpClient
 from ..sources.dblp_sparql import DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
+from ..text.titles import normalise, title_words
 from . import merge
 from .dois import DoiLookup
 from .plan import Plan, venue_of
@@ -30,6 +31,8 @@ from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
+#: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
+ELSEWHERE_MIN_WORDS = 4
 FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
@@ -73,6 +76,7 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
+        self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -154,7 +158,8 @@ class Run:
         self._tick(-(-len(twin_ids) // self.sparql.batch))
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
         fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
-        wanted = set(plan.dblp_search.values())
+        self.elsewhere = self._listed_venue_misses(plan, tocs)
+        wanted = set(plan.dblp_search.values()) | set(self.elsewhere.values())
         wanted |= {
             q for k, q in plan.published_search.items() if k in fallback or k not in plan.published_twins
         }
@@ -168,6 +173,24 @@ class Run:
         for start in range(0, len(names), NAME_BATCH):
             searches.update(self._search_names(names[start : start + NAME_BATCH]))
         return tocs, searches, twins
+
+    def _listed_venue_misses(self, plan: Plan, tocs: dict[str, Outcome]) -> dict[str, str]:
+        """Records without an arXiv id whose venue-year TOC answered but holds no paper of their
+        title: the list may name the wrong venue (ElasticFlow is tagged EuroSys'23, it appeared at
+        ASPLOS'23), so their title is searched in all of DBLP. Only distinctive titles: a short
+        generic one found elsewhere could be another paper."""
+        misses: dict[str, str] = {}
+        for key, toc_key in plan.toc.items():
+            toc = tocs.get(toc_key)
+            record = self.by_key[key]
+            if key in plan.published_twins or toc is None or toc.status != FOUND:
+                continue
+            if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
+                continue
+            found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
+            if found.status == NOT_FOUND:
+                misses[key] = dblp.title_query(record.items[0].title)
+        return misses
 
     def _search_names(self, names: list[str]) -> dict[str, Outcome]:
         """One DBLP query for several system names; a page-filling answer is split and re-asked.
@@ -230,6 +253,12 @@ class Run:
             found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
+            if (
+                found.status == NOT_FOUND
+                and key in self.elsewhere
+                and self._published_elsewhere(record, searches.get(self.elsewhere[key]))
+            ):
+                continue
             self._log(key, "dblp", found.outcome(from_cache=toc.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
@@ -267,6 +296,9 @@ class Run:
             else:
                 outcome = searches.get(query) or twin_outcome or Outcome.failed("DBLP returned nothing")
             record = self.by_key[key]
+            if merge.venue_tagged(record):
+                self._check_listed_venue(key, record, twin_outcome)
+                continue
             if merge.record_published(record):
                 continue  # arXiv reported its DOI and Crossref described the published paper
             if outcome.status != FOUND:
@@ -286,6 +318,70 @@ class Run:
             venue = record.get("container_short") or twin.metadata.get("container_short") or "?"
             where = f"{venue} {record.get('year') or ''}".strip()
             self.published.append({**row, "venue": where, "via": twin.via})
+
+    def _published_elsewhere(self, record: Record, outcome: Outcome | None) -> bool:
+        """Whether a whole-DBLP title search found the one published paper of this exact title within
+        a year of the tag (then merged, its venue kept over the list's, the conflict reported)."""
+        if outcome is None or outcome.status != FOUND:
+            return False
+        tag = record.tag
+        year = tag.year if tag is not None else None
+        wanted = {normalise(item.title) for item in record.items}
+        hits = {
+            str(h.get("dblp_key")): h
+            for h in outcome.metadata
+            if normalise(str(h.get("title") or "")) in wanted
+            and h.get("kind") not in (None, Kind.PREPRINT)
+            and isinstance(h.get("year"), int)
+            and year is not None
+            and abs(h.get("year") - year) <= 1
+        }
+        if len(hits) != 1:
+            return False
+        hit = next(iter(hits.values()))
+        self._log(
+            record.key,
+            "dblp",
+            Outcome.found(hit, from_cache=outcome.from_cache, detail="found at another venue"),
+        )
+        listed = tag.raw if tag is not None else ""
+        merge.apply_published_elsewhere(record, hit, listed)
+        where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+        self.published.append(
+            {
+                "key": record.key,
+                "tag": listed,
+                "lines": record.lines,
+                "venue": where,
+                "via": "title; the listed venue was wrong",
+            }
+        )
+        return True
+
+    def _check_listed_venue(self, key: str, record: Record, twins: Outcome | None) -> None:
+        """A venue-tagged arXiv paper that neither its venue's DBLP entry nor Crossref described:
+        when DBLP has it, by the same title and authors, at another venue, the list's tag is wrong
+        and the published venue is kept (reported as a conflict). An extra lookup: its failure
+        changes no verdict."""
+        if twins is None or twins.status != FOUND or record.get("dblp_key") or record.get("doi"):
+            return
+        tag = record.tag
+        twin = find_published(record, twins.metadata, tag.year if tag is not None else None)
+        if twin.metadata is None or twin.via != "title":
+            return  # a renamed paper at another venue is not evidence enough against the list
+        self._log(key, "dblp", twin.outcome(from_cache=twins.from_cache))
+        listed = tag.raw if tag is not None else ""
+        merge.apply_published_elsewhere(record, twin.metadata, listed)
+        where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+        self.published.append(
+            {
+                "key": key,
+                "tag": listed,
+                "lines": record.lines,
+                "venue": where,
+                "via": "title; the listed venue was wrong",
+            }
+        )
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:
