@@ -27,7 +27,7 @@ def resolved(tmp_path_factory):
         result = build(None, tmp / "out", settings=settings, refs=False)
         warm = build(None, tmp / "warm", settings=settings, refs=False)
         twins = {p.extra["twin_of"]: p for p in fs.catalog.papers if p.extra.get("twin_of")}
-    return result, warm, twins
+    return result, warm, twins, tmp / "out"
 
 
 def test_every_paper_gets_a_published_version_lookup():
@@ -47,7 +47,7 @@ def test_every_paper_gets_a_published_version_lookup():
 
 
 def test_preprints_published_since_are_found_and_never_a_wrong_paper(resolved, capsys):
-    result, _, twins = resolved
+    result, _, twins, _ = resolved
     by_arxiv = {str(r.get("arxiv") or ""): r for r in result.records}
     found = {row["key"]: row for row in result.resolve_report.published_since_listed}
     outcome = collections.Counter()
@@ -76,12 +76,12 @@ def test_preprints_published_since_are_found_and_never_a_wrong_paper(resolved, c
 
 
 def test_a_warm_rebuild_sends_no_request(resolved):
-    _, warm, _ = resolved
+    _, warm, _, _ = resolved
     assert sum(warm.resolve_report.requests.values()) == 0
 
 
 def test_published_twins_cost_a_few_sparql_queries_not_a_search_each(resolved):
-    result, _, _ = resolved
+    result, _, _, _ = resolved
     requests = result.resolve_report.requests
     plan = plan_lookups(result.records)
     ids = len(set(plan.published_twins.values()))
@@ -180,3 +180,17 @@ def test_a_listed_venue_that_the_published_paper_contradicts_gives_way_and_is_re
     assert by_key["A"].get("container_short") == "EuroSys"  # found in its own TOC
     assert by_key["Short"].get("container_short") == "EuroSys"  # too short to search elsewhere
     assert by_key["Pipelined"].get("container_short") == "ICLR"  # renamed at NeurIPS: not used
+
+
+def test_status_and_stats_say_how_many_papers_are_published_since_listed(resolved, capsys):
+    from mlsys_bib.cli import main
+
+    result, _, _, out = resolved
+    n = len(result.resolve_report.published_since_listed)
+    assert main(["status", "--out", str(out)]) == 0
+    assert f"published since listed: {n} — e.g. " in capsys.readouterr().out
+    assert main(["stats", "--list", str(SEED), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"published since listed: {n} — e.g. " in printed and "arxiv'2" in printed
+    assert main(["stats", "--list", str(SEED), "--out", str(out), "--json"]) == 0
+    assert f'"published_since_listed": {n}' in capsys.readouterr().out
