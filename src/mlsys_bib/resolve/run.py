@@ -21,7 +21,7 @@ from ..net.http import HttpClient
 from ..sources import dblp
 from ..sources.arxiv import ArxivClient
 from ..sources.dblp import MAX_PAGE, DblpClient
-from ..sources.dblp_sparql import DblpSparqlClient
+from ..sources.dblp_sparql import STREAM_BATCH, DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 from ..text.titles import normalise, title_words
 from . import merge
@@ -37,6 +37,12 @@ FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL di
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
+
+
+def _stream_query(plan: Plan, key: str) -> str:
+    """The key a record's SPARQL venue-year answer is filed under among the searches ("" if none)."""
+    lookup = plan.stream_search.get(key)
+    return f"stream:{lookup.key}" if lookup is not None else ""
 
 
 class LookupStatus(str, Enum):
@@ -159,11 +165,22 @@ class Run:
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
         fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
         self.elsewhere = self._listed_venue_misses(plan, tocs)
-        wanted = set(plan.dblp_search.values()) | set(self.elsewhere.values())
+        lookups = list(plan.stream_search.values())
+        searches: dict[str, Outcome] = {}
+        if lookups and use_sparql:
+            found = self.sparql.streams(lookups)
+            searches.update({f"stream:{k}": v for k, v in found.items()})
+            self._tick(-(-len(found) // STREAM_BATCH))
+        # the title search stands in where the venue-year could not be asked through SPARQL
+        wanted = {
+            q
+            for k, q in plan.dblp_search.items()
+            if searches.get(_stream_query(plan, k), FAILED_TWIN).status == FAILED
+        }
+        wanted |= set(self.elsewhere.values())
         wanted |= {
             q for k, q in plan.published_search.items() if k in fallback or k not in plan.published_twins
         }
-        searches: dict[str, Outcome] = {}
         for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
             self._tick()
@@ -263,12 +280,16 @@ class Run:
             if found.value is not None:
                 merge.apply(record, found.value)
         for key, query in plan.dblp_search.items():
-            outcome = searches.get(query) or Outcome.failed("DBLP search returned nothing")
+            by_stream = searches.get(_stream_query(plan, key))
+            from_stream = by_stream is not None and by_stream.status != FAILED
+            outcome = by_stream if from_stream else searches.get(query)
+            outcome = outcome or Outcome.failed("DBLP search returned nothing")
             record = self.by_key[key]
             if outcome.status != FOUND:
                 if outcome.status == NOT_FOUND:
+                    where = "its venue-year" if from_stream else "DBLP title search"
                     outcome = Outcome.not_found(
-                        "DBLP title search found no paper", from_cache=outcome.from_cache
+                        f"{where}: no paper of this title", from_cache=outcome.from_cache
                     )
                 self._log(key, "dblp", outcome)
                 continue
@@ -276,7 +297,7 @@ class Run:
             found = self._match(
                 record,
                 outcome.metadata,
-                from_toc=False,
+                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
                 stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
             )
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
