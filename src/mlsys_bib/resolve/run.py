@@ -82,6 +82,7 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
+        self._toc_index: dict[str, dblp.TitleIndex] = {}
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
@@ -204,7 +205,9 @@ class Run:
                 continue
             if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
                 continue
-            found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
             if found.status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
         return misses
@@ -267,7 +270,9 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if (
@@ -403,6 +408,13 @@ class Run:
                 "via": "title; the listed venue was wrong",
             }
         )
+
+    def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
+        """The papers of a TOC that can be this record (by title), through one index per TOC."""
+        index = self._toc_index.get(toc_key)
+        if index is None:
+            index = self._toc_index[toc_key] = dblp.TitleIndex(toc.metadata)
+        return index.candidates(item.title for item in record.items)
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:
