@@ -157,8 +157,7 @@ class Run:
             if cached is not None and cached.status != FAILED:
                 tocs[toc_key] = cached
                 continue
-            entry = self.dblp.cache.get("dblp-toc", toc_key)
-            if entry is not None and self.dblp.cache.is_usable(entry, self.dblp.settings):
+            if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
                 tocs[toc_key] = self.dblp.toc(toc_key)
         twin_ids = sorted(set(plan.published_twins.values()))
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}

@@ -268,8 +268,8 @@ class DblpClient:
         return data
 
     def _cached(self, namespace: str, key: str) -> Outcome | None:
-        entry = self.cache.get(namespace, key)
-        if entry is None or not self.cache.is_usable(entry, self.settings):
+        entry = self.cache.fresh(namespace, key, self.settings)
+        if entry is None:
             if self.settings.offline:
                 return Outcome.failed(f"offline: DBLP {namespace} {key!r} not in cache")
             return None

@@ -426,8 +426,8 @@ class DblpSparqlClient:
         return self._store(NS_TWINS, {i: grouped.get(corr_key(i), []) for i in batch})
 
     def _cached(self, key: str, namespace: str = NS_TWINS) -> Outcome | None:
-        entry = self.cache.get(namespace, key)
-        if entry is None or not self.cache.is_usable(entry, self.settings):
+        entry = self.cache.fresh(namespace, key, self.settings)
+        if entry is None:
             if self.settings.offline:
                 return Outcome.failed(f"offline: DBLP SPARQL {namespace} {key!r} not in cache")
             return None
