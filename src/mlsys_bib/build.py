@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
 from .model import Record
-from .parse.markdown import LineKind, ParsedList
+from .parse.markdown import LineKind, ParsedList, normalise_text
 from .records import RecordSet, build_records
 
 BUNDLED_LIST = "ml-systems-papers.md"
@@ -38,9 +39,18 @@ def bundled_list_path() -> Path:
 
 def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
     """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
+    text, name, _ = read_list_checked(source, settings)
+    return text, name
+
+
+def read_list_checked(
+    source: str | Path | None, settings: Settings | None = None
+) -> tuple[str, str, list[int]]:
+    """(text, name, damaged) where ``damaged`` are the lines (1-based, as the parser numbers them)
+    in which bytes that are not UTF-8 were replaced by U+FFFD: a reader must hear of them."""
     if source is None:
         path = bundled_list_path()
-        return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
+        return _decoded(path.read_bytes(), f"bundled:{BUNDLED_LIST}")
     text_source = str(source)
     if text_source.startswith(("http://", "https://")):
         from .net.http import HttpClient
@@ -50,13 +60,31 @@ def read_list(source: str | Path | None, settings: Settings | None = None) -> tu
             response = http.get("list", text_source)
         if response.status != 200:
             raise OSError(f"{text_source}: HTTP {response.status}")
-        return response.content.decode("utf-8", errors="replace"), text_source
+        return _decoded(response.content, text_source)
     path = Path(text_source)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
-    return raw.decode("utf-8", errors="replace"), str(path)
+    return _decoded(raw, str(path))
+
+
+def _decoded(raw: bytes, name: str) -> tuple[str, str, list[int]]:
+    text, damaged = decode_list(raw)
+    return text, name, damaged
+
+
+def decode_list(raw: bytes) -> tuple[str, list[int]]:
+    """UTF-8 text with invalid bytes replaced by U+FFFD (as before), and the lines where that happened.
+
+    The lines are found on a second decoding that keeps each bad byte as a lone surrogate, which no
+    valid text contains; line ends are ASCII in both, so the numbering is the parser's."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\ufffd" not in text:
+        return text, []
+    marked = normalise_text(raw.decode("utf-8", errors="surrogateescape"))
+    bad = re.compile("[\udc80-\udcff]")
+    return text, [n for n, line in enumerate(marked.split("\n"), 1) if bad.search(line)]
 
 
 def load_list(
@@ -153,6 +181,12 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
         s.label for record in recordset.records for s in record.sections
     )
     reports = parsed.reports
+    # only when there are any: the report of a clean list stays byte-identical to earlier builds
+    warnings = [
+        {"file": r.file, "line": r.line, "reason": r.reason, "text": r.text[:200],
+         **({"list": r.source} if r.source else {})}
+        for r in reports if r.kind is LineKind.WARNING
+    ]
     return {
         "list": parsed.title,
         "items": len(parsed.items),
@@ -179,6 +213,7 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
             for r in reports
             if r.kind is LineKind.UNPARSED
         ],
+        **({"warnings": warnings} if warnings else {}),
         "skipped_outside_paper_sections": len([r for r in reports if r.kind is LineKind.SKIPPED]),
         "skipped": dict(sorted(Counter(r.reason for r in reports if r.kind is LineKind.SKIPPED).items())),
         "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],

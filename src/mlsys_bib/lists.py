@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .parse.markdown import LineKind, ParsedList
+from .parse.markdown import LineKind, LineReport, ParsedList, normalise_text, shown_line
 from .parse.shape import parse_any
 
 if sys.version_info >= (3, 11):
@@ -106,7 +106,7 @@ def read_lists(
     """One ParsedList for all ``sources`` (sections prefixed when there are several), the texts read
     (for the report's checksum), and a report per list. Raises EmptyListError for a list with no paper
     unless ``allow_empty`` (``check`` reports the lines first, then fails)."""
-    from .build import read_list
+    from .build import read_list_checked
 
     several = len(sources) > 1
     combined = ParsedList()
@@ -114,8 +114,17 @@ def read_lists(
     reports: list[dict[str, Any]] = []
     prefixes: set[str] = set()
     for src in sources:
-        text, name = read_list(src.location, settings)
+        text, name, damaged = read_list_checked(src.location, settings)
         parsed = parse_any(text, name=name)
+        if damaged:
+            lines = normalise_text(text).split("\n")
+            parsed.reports.extend(
+                LineReport(n, shown_line(lines[n - 1]), LineKind.WARNING, "invalid UTF-8 replaced by U+FFFD")
+                for n in damaged
+            )
+        for report in parsed.reports:
+            if report.kind is LineKind.WARNING:
+                report.file = name
         parsed.title = parsed.title or name
         if not parsed.items and not allow_empty:
             stats = list_stats(parsed)

@@ -53,12 +53,12 @@ def bullet_lines(text: str) -> Counter[int]:
     markdown-it normalises CRLF, CR and NUL itself; only the BOM is stripped here, as the
     parser does, because a BOM before ``# Title`` would otherwise hide the heading.
     """
-    from mlsys_bib.parse.markdown import MAX_NESTING
+    from mlsys_bib.parse.markdown import MAX_NESTING, tokenize
 
     md = MarkdownIt("commonmark")
     md.options["maxNesting"] = MAX_NESTING
     text = text.lstrip("\ufeff")
-    tokens = md.parse(text)
+    tokens, _ = tokenize(md, text)  # markdown-it, resumed after a line nested past its limit
     found = Counter((t.map or [0])[0] + 1 for t in tokens if t.type == "list_item_open")
     # markdown-it drops what lies beyond its nesting limit: a line that is a bullet by the
     # CommonMark rule but got no list item must still be accounted for, once
