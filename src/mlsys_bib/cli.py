@@ -133,10 +133,16 @@ def _err(message: str) -> None:
 
 
 def _collapsed(lines: Sequence[str]) -> list[str]:
-    """Repeats of one message (a line of 50 empty bullets) as one line with a count."""
+    """Repeats of one message (a line of 50 empty bullets) as one line ending in `` (xN)``.
+
+    The message is cut before the count is added, so the count survives :func:`one_line`'s cap."""
     out: list[str] = []
     for line, n in Counter(lines).items():
-        out.append(line if n == 1 else f"{line} (x{n})")
+        if n == 1:
+            out.append(line)
+        else:
+            suffix = f" (x{n})"
+            out.append(one_line(line, MAX_MESSAGE - len(suffix) - len("mlsys-bib: ")) + suffix)
     return out
 
 
@@ -243,7 +249,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for u in rep["unparsed"]
     ])
     per_list = recordset.list_reports or [{"source": rep["list"], "items": rep["items"]}]
-    errors += [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
+    empty = [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
+    errors += empty
+    # the summary counts what is wrong (one per unparsed bullet, as report.json does), not lines shown
+    n_errors = len(rep["unparsed"]) + len(empty)
     warnings = _warning_lines(rep) + [
         f"lines {', '.join(map(str, t['lines'][:20]))}: unknown venue tag [{t['tag'][:100]}]"
         for t in rep["unknown_tags"]
@@ -268,7 +277,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stderr.flush()  # the summary must not run into the last warning on a shared terminal
         print(
             f"{rep['items']} items, {rep['records']} records, {rep['merges']} merged; "
-            f"{len(errors)} errors, {len(warnings)} warnings, {len(notes)} notes"
+            f"{n_errors} errors, {len(warnings)} warnings, {len(notes)} notes"
         )
     return 1 if errors else 0
 

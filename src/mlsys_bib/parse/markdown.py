@@ -138,6 +138,8 @@ MAX_TAG = 100
 #: Recoveries from too-deep lines before the rest of a list is reported instead (each recovery parses
 #: the remainder again, so a list made only of such lines must not cost quadratic time).
 MAX_RECOVERIES = 200
+#: Line ends as CommonMark (and markdown-it) count them: a lone ``\r`` ends a line too.
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 def _md() -> MarkdownIt:
@@ -180,7 +182,7 @@ def tokenize(md: MarkdownIt, text: str) -> tuple[list[Token], list[int]]:
     deep line's indentation, so an ever-deeper staircase of items keeps being read), with line
     numbers kept, so one hostile line costs that line only: it is reported, never the list after it.
     """
-    lines = text.split("\n")
+    lines = _LINE_END.split(text)  # markdown-it's own line ends, so its line numbers index this list
     env: dict[str, object] = {}  # shared: link reference definitions stay known across the parts
     tokens: list[Token] = []
     deep: list[int] = []
