@@ -311,7 +311,10 @@ def build(
     The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
     stable from one build to the next even as the list changes.
     """
-    with _lazier_gc(), one_build_at_a_time(Path(out_dir)):
+    from .export.manifest import recording
+
+    # every file written under out_dir is recorded; the manifest is saved when the build succeeds
+    with _lazier_gc(), one_build_at_a_time(Path(out_dir)), recording(Path(out_dir)):
         out = Path(out_dir)
         settings = settings or Settings.from_env()
         lock = KeyLock.load(lock_path or out / "keys.lock")
