@@ -10,7 +10,8 @@ closed local port) in a subprocess and checks:
 * every planted paper is either exported (its marker word is in mlsys.bib) or reported by line
   in report.json (unparsed, notes, warnings): nothing silently lost;
 * the refs/ file names are short and unique per section, keys are at most ~40 characters;
-* nothing outside ``--out`` was created or changed (the work directory is compared before/after).
+* nothing outside ``--out`` was created or changed (the work directory is compared before/after),
+  and a user's files inside it (``refs/apa/notes.md``, ``page.html``, ``.a.b.tmp``) survive the build.
 
 ``--short`` builds a small version (CI runs it through tests/drills/test_drill_hostile.py);
 the full one plants megabyte lines. Prints one JSON summary; exit 1 when a check fails.
@@ -79,6 +80,10 @@ def run(short: bool, work: Path) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MLSYS_BIB_CACHE": str(work / "cache.sqlite")}
     env.update({f"MLSYS_BIB_{s}_URL": "http://127.0.0.1:9" for s in SERVICES})
     before = _snapshot(work, out)
+    users = {"notes.md": "mine\n", "page.html": "<p>mine</p>\n", ".a.b.tmp": "mine\n"}
+    for name, text in users.items():  # a user's files where the tool writes: never its to delete
+        (out / "refs" / "apa").mkdir(parents=True, exist_ok=True)
+        (out / "refs" / "apa" / name).write_text(text, encoding="utf-8")
     cmd = [sys.executable, "-m", "mlsys_bib.cli", "-q", "build", "--offline", "--list", str(listed),
            "--out", str(out), "--style", "apa"]  # fmt: skip
     t0 = time.perf_counter()
@@ -95,6 +100,10 @@ def run(short: bool, work: Path) -> dict[str, object]:
     touched = [t for t in touched if not t.startswith("cache.sqlite")]
     if touched:
         problems.append(f"files outside --out touched: {touched[:5]}")
+    gone = [n for n, t in users.items() if not (out / "refs" / "apa" / n).is_file()
+            or (out / "refs" / "apa" / n).read_text(encoding="utf-8") != t]  # fmt: skip
+    if gone:
+        problems.append(f"a user's files in --out deleted or changed: {gone}")
     lost: list[str] = []
     if proc.returncode == 0:
         bib = (out / "mlsys.bib").read_text(encoding="utf-8").lower()
