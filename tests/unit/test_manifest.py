@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlsys_bib.export.manifest import MANIFEST_NAME, Manifest, current, recording, sweep
+from mlsys_bib.export.manifest import MANIFEST_NAME, Manifest, current, record, recording, sweep
 from mlsys_bib.fsutil import atomic_write
 
 
@@ -136,3 +136,17 @@ def test_a_sweep_removes_directories_it_emptied_but_not_the_swept_one(tmp_path):
         atomic_write(out / "site" / "kept" / "index.html", "k")
         assert [p.name for p in sweep(out / "site")] == ["index.html"]
     assert not (out / "site" / "papers").exists() and (out / "site").is_dir()
+
+
+def test_a_file_written_another_way_is_recorded_on_request(tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    (tmp_path / "style.css").write_text("body {}")
+    with recording(out):
+        (out / "site").mkdir(parents=True)
+        shutil.copyfile(tmp_path / "style.css", out / "site" / "style.css")
+        record(out / "site" / "style.css")
+    assert _listed(out) == ["site/style.css"]
+    with recording(out):
+        assert [p.name for p in sweep(out / "site")] == ["style.css"]

@@ -8,9 +8,12 @@ for byte). A later build deletes a file only if that list names it and this buil
 it again.
 
 Writers need do nothing: every :func:`mlsys_bib.fsutil.atomic_write` under an open manifest's
-directory is recorded (:func:`recording`). A writer that replaces a whole directory of outputs
-(``refs/<style>/``, a static site) calls :meth:`Manifest.sweep` on that directory once it has
-written everything, or the module-level :func:`sweep`, which finds the open manifest.
+directory is recorded (:func:`recording`; ``build`` opens one for ``OUT``). A file written some
+other way (a copied asset) is noted with :func:`record`. A writer that owns a whole directory of
+outputs (``refs/<style>/``, a static site's ``site/``) calls :func:`sweep` on it once it has written
+everything there: the stale files the last build listed under it are deleted, nothing else.
+A writer usable on its own (``write_refs``) wraps its work in ``recording(OUT)``: inside a build it
+gets the build's manifest, alone it keeps and saves its own.
 
 A directory without a manifest (built by an older version) has nothing swept: its stale files stay
 until a build that wrote them is recorded, which is the safe side.
@@ -155,6 +158,12 @@ class Manifest:
 
 _OPEN: list[Manifest] = []
 _OPEN_LOCK = threading.Lock()
+
+
+def record(path: str | os.PathLike[str]) -> None:
+    """Note a file written other than by :func:`~mlsys_bib.fsutil.atomic_write` (a copied asset):
+    every open manifest whose directory holds ``path`` lists it, so a later build may sweep it."""
+    _record(Path(path))
 
 
 def _record(path: Path) -> None:
