@@ -12,79 +12,28 @@ import gc
 import hashlib
 import json
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
+from .lists import (  # noqa: F401  (their home is lists.py)
+    BUNDLED_LIST,
+    bundled_list_path,
+    decode_list,
+    read_list,
+    read_list_checked,
+)
 from .model import Record
-from .parse.markdown import LineKind, ParsedList, normalise_text
+from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
-BUNDLED_LIST = "ml-systems-papers.md"
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
-
-
-def bundled_list_path() -> Path:
-    """The copy of the paper list shipped inside the package (works without ../shared)."""
-    return Path(str(resources.files("mlsys_bib") / "data" / BUNDLED_LIST))
-
-
-def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
-    """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
-    text, name, _ = read_list_checked(source, settings)
-    return text, name
-
-
-def read_list_checked(
-    source: str | Path | None, settings: Settings | None = None
-) -> tuple[str, str, list[int]]:
-    """(text, name, damaged) where ``damaged`` are the lines (1-based, as the parser numbers them)
-    in which bytes that are not UTF-8 were replaced by U+FFFD: a reader must hear of them."""
-    if source is None:
-        path = bundled_list_path()
-        return _decoded(path.read_bytes(), f"bundled:{BUNDLED_LIST}")
-    text_source = str(source)
-    if text_source.startswith(("http://", "https://")):
-        from .net.http import HttpClient
-
-        settings = settings or Settings.from_env()
-        with HttpClient(settings) as http:
-            response = http.get("list", text_source)
-        if response.status != 200:
-            raise OSError(f"{text_source}: HTTP {response.status}")
-        return _decoded(response.content, text_source)
-    path = Path(text_source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
-    return _decoded(raw, str(path))
-
-
-def _decoded(raw: bytes, name: str) -> tuple[str, str, list[int]]:
-    text, damaged = decode_list(raw)
-    return text, name, damaged
-
-
-def decode_list(raw: bytes) -> tuple[str, list[int]]:
-    """UTF-8 text with invalid bytes replaced by U+FFFD (as before), and the lines where that happened.
-
-    The lines are found on a second decoding that keeps each bad byte as a lone surrogate, which no
-    valid text contains; line ends are ASCII in both, so the numbering is the parser's."""
-    text = raw.decode("utf-8", errors="replace")
-    if "\ufffd" not in text:
-        return text, []
-    marked = normalise_text(raw.decode("utf-8", errors="surrogateescape"))
-    bad = re.compile("[\udc80-\udcff]")
-    return text, [n for n, line in enumerate(marked.split("\n"), 1) if bad.search(line)]
 
 
 def load_list(

@@ -26,6 +26,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "crossref_url": args.crossref_url,
         "doi_url": args.doi_url,
         "dblp_url": args.dblp_url,
+        "dblp_sparql_url": args.dblp_sparql_url,
         "cache_path": Path(args.cache) if args.cache else None,
         "mailto": args.mailto,
         "offline": True if getattr(args, "offline", False) else None,
@@ -42,6 +43,10 @@ def _add_service_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--crossref-url", help="Crossref REST base URL [MLSYS_BIB_CROSSREF_URL]")
     g.add_argument("--doi-url", help="doi.org base URL [MLSYS_BIB_DOI_URL]")
     g.add_argument("--dblp-url", help="DBLP base URL [MLSYS_BIB_DBLP_URL]")
+    g.add_argument(
+        "--dblp-sparql-url",
+        help="DBLP SPARQL base URL; default follows --dblp-url [MLSYS_BIB_DBLP_SPARQL_URL]",
+    )
     g.add_argument("--cache", help="cache file (SQLite) [MLSYS_BIB_CACHE]")
     g.add_argument("--mailto", help="contact address for the polite pools [MLSYS_BIB_MAILTO]")
     g.add_argument("--offline", action="store_true", help="never touch the network; use cache and list data")

@@ -33,7 +33,7 @@ def test_without_network_the_build_decides_at_once(tmp_path):
                           capture_output=True, text=True, env=_env(tmp_path), timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "requests: arxiv 1, crossref 1, dblp 1" in proc.stdout  # one refused try per service
-    assert "network unreachable (arxiv, crossref, dblp)" in proc.stdout
+    assert "network unreachable (arxiv, crossref, dblp, dblp-sparql)" in proc.stdout
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])

@@ -318,7 +318,10 @@ def services(httpserver) -> FakeServices:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def settings(httpserver, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
-    return loopback_settings(httpserver.url_for("/"), tmp_path / "cache.sqlite", retries=0, progress=False)
+    # this server speaks DBLP's search API only, like a mirror without SPARQL
+    return loopback_settings(
+        httpserver.url_for("/"), tmp_path / "cache.sqlite", retries=0, progress=False, dblp_sparql_url="none"
+    )
 
 
 def verdicts(records: list[Record]) -> dict[str, tuple[Verdict, str]]:

@@ -227,6 +227,24 @@ def _show(value: Any) -> str:
 # applying
 
 
+def apply_published_elsewhere(record: Record, metadata: Metadata, listed: str) -> list[str]:
+    """The one exception to rule 1: the list's tag names a venue (``listed``) that the paper's own
+    published record contradicts (ActNN is tagged ICLR'21, DBLP has it at ICML 2021). The caller has
+    confirmed the match by title, authors and arXiv id; the list's venue fields give way to the
+    published ones and the contradiction is reported."""
+    for name in WHERE_FIELDS:
+        sourced = record.fields.get(name)
+        if sourced is not None and sourced.provenance.source in _LIST_SOURCES:
+            del record.fields[name]
+    conflicts = apply(record, metadata)
+    venue = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+    text = f"venue: list={listed} vs {metadata.provenance.source}={venue} (kept {metadata.provenance.source})"
+    if text not in record.conflicts:
+        record.conflicts.append(text)
+        conflicts.append(text)
+    return conflicts
+
+
 def apply(record: Record, metadata: Metadata) -> list[str]:
     """Merge ``metadata`` into ``record`` by the module's policy; return the new conflicts.
 
