@@ -156,6 +156,9 @@ class Metadata:
 
     provenance: Provenance
     values: dict[str, Any] = field(default_factory=dict)
+    #: Every venue name the source gives (DBLP: ``("NeurIPS", "NeurIPS Workshops")``), for matching
+    #: a hit to the list's tag and finding it in the venue table; not a record field.
+    venue_names: tuple[str, ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)
