@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="counts per section, venue and year")
     list_option(s)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--out", default="exports", help="where a build's report.json is read from [exports]")
 
     v = sub.add_parser("verify", help="check a paper's .bib against the curated set (offline)")
     v.add_argument("bib", help="the .bib file to check (BibTeX or biblatex; never modified)")
@@ -193,6 +194,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     verdicts = rep.get("verdicts", {})
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
+    published_line = _published_since_listed((rep.get("resolve") or {}).get("published_since_listed") or [])
+    if published_line:
+        print(published_line)
     if result.resolve_report is not None:
         requests = getattr(result.resolve_report, "requests", {})
         print("requests: " + (", ".join(f"{k} {v}" for k, v in sorted(requests.items()) if v) or "none"))
@@ -307,6 +311,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "identifiers": dict(ids.most_common()),
         "records_without_identifier": sum(1 for r in recordset.records if not r.identifiers),
     }
+    try:  # what the last build found out (stats itself reads only the list)
+        built = json.loads((Path(args.out) / "report.json").read_text(encoding="utf-8"))
+        rows = (built.get("resolve") or {}).get("published_since_listed") or []
+        out["published_since_listed"] = len(rows)
+        published_line = _published_since_listed(rows)
+    except (OSError, ValueError, AttributeError):
+        published_line = ""
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
@@ -322,6 +333,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         + f", none {out['records_without_identifier']}"
     )
     print("top venues: " + ", ".join(f"{k} {v}" for k, v in venues.most_common(15)))
+    if published_line:
+        print(published_line + f" (last build in {args.out})")
     return 0
 
 
@@ -359,6 +372,15 @@ def _blank(text: str) -> str:
     return " ".join(_VARYING.sub("…", text.split(" (", 1)[0]).split())[:100]
 
 
+def _published_since_listed(rows: list[dict[str, object]]) -> str:
+    """One line for build, status and stats: how many papers the list still tags as preprints (or
+    at the wrong venue) are cited as published, with three examples (old tag -> venue)."""
+    if not rows:
+        return ""
+    shown = ", ".join(f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in rows[:3])
+    return f"published since listed: {len(rows)} — e.g. {shown}"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     path = Path(args.out) / "report.json"
     try:
@@ -368,12 +390,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 2
     print(f"{rep['records']} records: " + ", ".join(f"{k} {v}" for k, v in rep.get("verdicts", {}).items()))
     resolve = rep.get("resolve") or {}
-    published = resolve.get("published_since_listed") or []
-    if published:
-        shown = ", ".join(
-            f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in published[:3]
-        )
-        print(f"  published since listed: {len(published)} — e.g. {shown}")
+    published_line = _published_since_listed(resolve.get("published_since_listed") or [])
+    if published_line:
+        print("  " + published_line)
     doubtful = resolve.get("published_ambiguous") or []
     if doubtful:
         print(f"  published version not used (ambiguous): {len(doubtful)} — e.g. {doubtful[0]['key']}: "

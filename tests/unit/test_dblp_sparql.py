@@ -26,7 +26,13 @@ def test_nothing_but_a_toc_key_reaches_the_query(bad: str) -> None:
 
 
 def _row(pub: str, ordinal: int, name: str, **extra: str) -> dict[str, str]:
-    return {"corr": "journals/corr/abs-2309-06180", "pub": pub, "ordinal": str(ordinal), "name": name, **extra}
+    return {
+        "corr": "journals/corr/abs-2309-06180",
+        "pub": pub,
+        "ordinal": str(ordinal),
+        "name": name,
+        **extra,
+    }
 
 
 def test_rows_become_one_record_per_publication_with_authors_in_order() -> None:
@@ -64,3 +70,31 @@ def test_an_answer_that_is_not_sparql_json_is_an_error_not_an_empty_result() -> 
     with pytest.raises(ValueError):
         ds.rows_by_corr({"head": {}, "results": {}})
     assert ds.rows_by_corr({"results": {"bindings": []}}) == {}
+
+
+def test_a_stream_lookup_puts_only_streams_a_year_and_a_plain_word_in_the_query() -> None:
+    lookup = ds.StreamLookup(("conf/sigmod", "journals/pacmmod"), 2023, "ghost")
+    text = ds.streams_query([lookup])
+    assert (
+        '("conf/sigmod+journals/pacmmod|2023|ghost" <https://dblp.org/streams/journals/pacmmod> 2022 2024 "ghost")'
+        in text
+    )
+    for bad in (
+        ds.StreamLookup(("conf/x",), 2023, 'a" } ?s ?p ?o {'),
+        ds.StreamLookup(("conf/x> <y",), 2023, "word"),
+    ):
+        with pytest.raises(ValueError):
+            ds.streams_query([bad])
+
+
+def test_the_plan_asks_a_venue_without_a_toc_by_its_stream_and_longest_plain_title_word() -> None:
+    from mlsys_bib.parse.markdown import parse_list
+    from mlsys_bib.records import build_records
+    from mlsys_bib.resolve.plan import plan_lookups
+
+    text = "# L\n\n## 1. S\n\n- [ASPLOS'24] Déjà Vu: Serving LLMs with Speculative Pipelines\n- [HotInfra'24] Tiny Paper\n"
+    records = build_records(parse_list(text)).records
+    plan = plan_lookups(records)
+    lookups = {r.title.split(":")[0]: plan.stream_search.get(r.key) for r in records}
+    assert lookups["Déjà Vu"] == ds.StreamLookup(("conf/asplos",), 2024, "speculative")  # not "déjà"
+    assert lookups["Tiny Paper"] is None  # a workshop without a DBLP stream: the title search only

@@ -27,8 +27,8 @@ from ..fsutil import atomic_write
 from ..model import Record, Section
 from ..styles import CSL_STYLES, csl_style
 from . import citeproc_pandoc, manifest
-from .bibtex import bare_doi
 from .csljson import csl_item
+from .fields import bare_doi
 from .latex import clean_text
 from .markup_sentinels import (
     SENTINELS,

@@ -27,6 +27,8 @@ from ..ids import Identifier
 from ..ids.doi import registered
 from ..model import Record
 from ..sources.dblp import title_query
+from ..sources.dblp_sparql import StreamLookup
+from ..text.titles import title_words
 from ..venues import Venue
 from ..venues import lookup as lookup_venue
 from .published import batch_name, search_query
@@ -51,6 +53,9 @@ class Plan:
     # arXiv-only record -> its arXiv id, for DBLP SPARQL (50 to a query); the two searches above
     # are the fallback for ids SPARQL could not answer
     published_twins: dict[str, str] = field(default_factory=dict)
+    # record with a title search -> the same venue-year asked through SPARQL by one title word
+    # (40 to a query); the title search is the fallback when SPARQL cannot answer
+    stream_search: dict[str, StreamLookup] = field(default_factory=dict)
     nothing: dict[str, str] = field(default_factory=dict)  # record key -> why no lookup
 
     def published_lookups(self, records: Sequence[Record]) -> int:
@@ -142,8 +147,29 @@ def plan_lookups(records: Sequence[Record]) -> Plan:
             plan.nothing[record.key] = "under review: no identifier and no venue to confirm a title match"
         else:
             plan.nothing[record.key] = "no identifier and no venue-year tag to confirm a title match"
-    _prefer_searches_over_large_tocs(plan, {r.key: r for r in records})
+    by_key = {r.key: r for r in records}
+    _prefer_searches_over_large_tocs(plan, by_key)
+    for key in plan.dblp_search:
+        lookup = stream_lookup(by_key[key])
+        if lookup is not None:
+            plan.stream_search[key] = lookup
     return plan
+
+
+def stream_lookup(record: Record) -> StreamLookup | None:
+    """The venue-year of the record's tag as DBLP streams, narrowed by the longest plain word of its
+    title that appears as written (so DBLP's lower-cased title contains it), or None."""
+    tag = record.tag
+    venue, _ = venue_of(record)
+    if venue is None or tag is None or tag.year is None or not venue.streams or is_workshop(record):
+        return None
+    title = record.items[0].title
+    lowered = title.lower()
+    words = [w for w in title_words(title) if w.isascii() and w.isalnum() and len(w) >= 4 and w in lowered]
+    if not words:
+        return None
+    word = max(words, key=lambda w: (len(w), w))
+    return StreamLookup(venue.streams, tag.year, word)
 
 
 def _prefer_searches_over_large_tocs(plan: Plan, by_key: dict[str, Record]) -> None:

@@ -21,7 +21,7 @@ from ..net.http import HttpClient
 from ..sources import dblp
 from ..sources.arxiv import ArxivClient
 from ..sources.dblp import MAX_PAGE, DblpClient
-from ..sources.dblp_sparql import DblpSparqlClient
+from ..sources.dblp_sparql import STREAM_BATCH, DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 from ..text.titles import normalise, title_words
 from . import merge
@@ -37,6 +37,12 @@ FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL di
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
+
+
+def _stream_query(plan: Plan, key: str) -> str:
+    """The key a record's SPARQL venue-year answer is filed under among the searches ("" if none)."""
+    lookup = plan.stream_search.get(key)
+    return f"stream:{lookup.key}" if lookup is not None else ""
 
 
 class LookupStatus(str, Enum):
@@ -76,6 +82,7 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
+        self._toc_index: dict[str, dblp.TitleIndex] = {}
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
@@ -150,8 +157,7 @@ class Run:
             if cached is not None and cached.status != FAILED:
                 tocs[toc_key] = cached
                 continue
-            entry = self.dblp.cache.get("dblp-toc", toc_key)
-            if entry is not None and self.dblp.cache.is_usable(entry, self.dblp.settings):
+            if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
                 tocs[toc_key] = self.dblp.toc(toc_key)
         twin_ids = sorted(set(plan.published_twins.values()))
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
@@ -159,11 +165,22 @@ class Run:
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
         fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
         self.elsewhere = self._listed_venue_misses(plan, tocs)
-        wanted = set(plan.dblp_search.values()) | set(self.elsewhere.values())
+        lookups = list(plan.stream_search.values())
+        searches: dict[str, Outcome] = {}
+        if lookups and use_sparql:
+            found = self.sparql.streams(lookups)
+            searches.update({f"stream:{k}": v for k, v in found.items()})
+            self._tick(-(-len(found) // STREAM_BATCH))
+        # the title search stands in where the venue-year could not be asked through SPARQL
+        wanted = {
+            q
+            for k, q in plan.dblp_search.items()
+            if searches.get(_stream_query(plan, k), FAILED_TWIN).status == FAILED
+        }
+        wanted |= set(self.elsewhere.values())
         wanted |= {
             q for k, q in plan.published_search.items() if k in fallback or k not in plan.published_twins
         }
-        searches: dict[str, Outcome] = {}
         for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
             self._tick()
@@ -187,7 +204,9 @@ class Run:
                 continue
             if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
                 continue
-            found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
             if found.status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
         return misses
@@ -250,7 +269,9 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self._match(record, toc.metadata, from_toc=True, stream=dblp.toc_stream(toc_key))
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if (
@@ -263,12 +284,16 @@ class Run:
             if found.value is not None:
                 merge.apply(record, found.value)
         for key, query in plan.dblp_search.items():
-            outcome = searches.get(query) or Outcome.failed("DBLP search returned nothing")
+            by_stream = searches.get(_stream_query(plan, key))
+            from_stream = by_stream is not None and by_stream.status != FAILED
+            outcome = by_stream if from_stream else searches.get(query)
+            outcome = outcome or Outcome.failed("DBLP search returned nothing")
             record = self.by_key[key]
             if outcome.status != FOUND:
                 if outcome.status == NOT_FOUND:
+                    where = "its venue-year" if from_stream else "DBLP title search"
                     outcome = Outcome.not_found(
-                        "DBLP title search found no paper", from_cache=outcome.from_cache
+                        f"{where}: no paper of this title", from_cache=outcome.from_cache
                     )
                 self._log(key, "dblp", outcome)
                 continue
@@ -276,7 +301,7 @@ class Run:
             found = self._match(
                 record,
                 outcome.metadata,
-                from_toc=False,
+                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
                 stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
             )
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
@@ -382,6 +407,13 @@ class Run:
                 "via": "title; the listed venue was wrong",
             }
         )
+
+    def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
+        """The papers of a TOC that can be this record (by title), through one index per TOC."""
+        index = self._toc_index.get(toc_key)
+        if index is None:
+            index = self._toc_index[toc_key] = dblp.TitleIndex(toc.metadata)
+        return index.candidates(item.title for item in record.items)
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import ids
@@ -35,6 +36,7 @@ from .outcome import FOUND, Outcome
 SERVICE = "dblp-sparql"
 NS_TWINS = "dblp-sparql-twins"
 NS_TOC = "dblp-sparql-toc"
+NS_STREAM = "dblp-sparql-stream"
 #: arXiv ids per query: keeps a GET's URL near 6 kB, well under servers' 8 kB line limits.
 BATCH = 50
 _REC = "https://dblp.org/rec/"
@@ -47,6 +49,7 @@ TYPE_KIND: Mapping[str, Kind] = {
 }
 _DB = "https://dblp.org/"
 VARIABLES = (
+    "want",
     "toc",
     "corr",
     "pub",
@@ -110,10 +113,60 @@ SELECT ?toc """
 ORDER BY ?toc ?pub ?ordinal
 """
 )
+_STREAMS = (
+    """PREFIX dblp: <https://dblp.org/rdf/schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?want """
+    + _SELECT
+    + """ WHERE {
+  VALUES (?want ?stream ?from ?to ?word) { %s }
+  ?pub dblp:publishedInStream ?stream ; dblp:title ?title ; dblp:yearOfPublication ?year .
+  FILTER (xsd:integer(str(?year)) >= ?from && xsd:integer(str(?year)) <= ?to
+          && CONTAINS(LCASE(STR(?title)), ?word))
+"""
+    + _PUBLICATION
+    + """
+ORDER BY ?want ?pub ?ordinal
+"""
+)
+#: Lookups per stream query: each answers with the few papers of one venue-year whose title holds
+#: one word, so a query stays small however large the venue.
+STREAM_BATCH = 40
+_WORD = re.compile(r"^[a-z0-9]{4,40}$")
+
+
+@dataclass(frozen=True)
+class StreamLookup:
+    """The papers of a venue (its DBLP streams) within a year of ``year`` whose title contains
+    ``word`` (lower case): a venue-year's table of contents, cut down to the one title wanted."""
+
+    streams: tuple[str, ...]
+    year: int
+    word: str
+
+    @property
+    def key(self) -> str:
+        return f"{'+'.join(self.streams)}|{self.year}|{self.word}"
+
+    def values(self) -> list[str]:
+        """Its VALUES rows; only checked streams, an int and a plain word reach the query."""
+        if not _WORD.match(self.word) or not all(_STREAM.match(x) for x in self.streams):
+            raise ValueError(f"not a stream lookup: {self.key!r}")
+        return [
+            f'("{self.key}" <{_DB}streams/{stream}> {int(self.year) - 1} {int(self.year) + 1} "{self.word}")'
+            for stream in self.streams
+        ]
+
+
+def streams_query(lookups: Iterable[StreamLookup]) -> str:
+    return _STREAMS % "\n    ".join(row for lookup in lookups for row in lookup.values())
+
+
 #: Papers per TOC query (summed from the venue table's ``dblp_toc_size``), so one answer stays a
 #: few MB; a TOC of unknown size counts as this many papers.
 TOC_PAPERS_PER_QUERY = 1500
 TOC_SIZE_UNKNOWN = 150
+_STREAM = re.compile(r"^(?:conf|journals)/[a-z0-9_-]+$")
 _TOC_KEY = re.compile(r"^db/(?:conf|journals)/[a-z0-9_-]+/[a-z0-9_-]+\.bht$")
 
 
@@ -281,6 +334,35 @@ class DblpSparqlClient:
             out.update(self._ask_tocs(batch))
         return out
 
+    def streams(self, lookups: Sequence[StreamLookup]) -> dict[str, Outcome]:
+        """Per lookup key: the venue-year's papers holding the word, ``not found`` when none."""
+        out: dict[str, Outcome] = {}
+        wanted: list[StreamLookup] = []
+        for lookup in {lk.key: lk for lk in lookups}.values():
+            cached = self._cached(lookup.key, NS_STREAM)
+            if cached is None:
+                wanted.append(lookup)
+            else:
+                out[lookup.key] = cached
+        for start in range(0, len(wanted), STREAM_BATCH):
+            out.update(self._ask_streams(wanted[start : start + STREAM_BATCH]))
+        return out
+
+    def _ask_streams(self, batch: list[StreamLookup]) -> dict[str, Outcome]:
+        try:
+            grouped = self._query(streams_query(batch), "want")
+        except ServiceError as exc:
+            return {lk.key: Outcome.failed(f"DBLP SPARQL venue search: {exc.reason}") for lk in batch}
+        for lookup in batch:
+            for row in grouped.get(lookup.key, []):
+                key = row.get("pub", "").removeprefix(_REC)
+                if not any(key.startswith(stream + "/") for stream in lookup.streams):
+                    return {
+                        lk.key: Outcome.failed(f"DBLP SPARQL: {key} is not in {'/'.join(lookup.streams)}")
+                        for lk in batch
+                    }
+        return self._store(NS_STREAM, {lk.key: grouped.get(lk.key, []) for lk in batch})
+
     def cached_toc(self, toc_key: str) -> Outcome | None:
         """The TOC from the cache only (None when not there or stale; offline, a failure)."""
         return self._cached(toc_key, NS_TOC)
@@ -344,8 +426,8 @@ class DblpSparqlClient:
         return self._store(NS_TWINS, {i: grouped.get(corr_key(i), []) for i in batch})
 
     def _cached(self, key: str, namespace: str = NS_TWINS) -> Outcome | None:
-        entry = self.cache.get(namespace, key)
-        if entry is None or not self.cache.is_usable(entry, self.settings):
+        entry = self.cache.fresh(namespace, key, self.settings)
+        if entry is None:
             if self.settings.offline:
                 return Outcome.failed(f"offline: DBLP SPARQL {namespace} {key!r} not in cache")
             return None
@@ -367,8 +449,10 @@ class DblpSparqlClient:
         namespace: str = NS_TWINS,
     ) -> Outcome:
         if not rows:
-            what = f"no CoRR record of arXiv {key}" if namespace == NS_TWINS else f"no papers in TOC {key}"
+            what = {NS_TWINS: f"no CoRR record of arXiv {key}", NS_TOC: f"no papers in TOC {key}"}.get(
+                namespace, f"no paper of this title in {key}"
+            )
             return Outcome.not_found(f"DBLP has {what}", from_cache=from_cache)
         hits = candidates(rows, fetched)
-        what = "papers of its first author" if namespace == NS_TWINS else "papers in the TOC"
+        what = {NS_TWINS: "papers of its first author", NS_TOC: "papers in the TOC"}.get(namespace, "papers")
         return Outcome(FOUND, hits, f"{len(hits)} DBLP {what}", from_cache)
