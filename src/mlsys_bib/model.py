@@ -108,9 +108,13 @@ class Provenance:
     source: str  # "list", "arxiv", "crossref", "doi", "dblp", "venues"
     ref: str = ""  # "L123", "arxiv:2401.08895v2", "doi:10.1145/...", "dblp:conf/osdi/XiaoBRSKHPPZZYZ18"
     fetched: str = ""  # ISO-8601 UTC time of the fetch; "" for list data
+    #: what the values were derived from inside that answer, when not the answer itself: arXiv's
+    #: ``journal_ref`` read as a venue (see resolve.merge), which counts as published
+    via: str = ""
 
     def __str__(self) -> str:
         text = f"{self.source}:{self.ref}" if self.ref else self.source
+        text = f"{text}#{self.via}" if self.via else text
         return f"{text}@{self.fetched}" if self.fetched else text
 
 

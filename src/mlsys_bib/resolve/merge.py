@@ -79,7 +79,7 @@ CONFLICT_FIELDS = frozenset({"year", "doi", "pages", "volume", "issue", "kind", 
 _PLACEHOLDER_FIELDS = ("container_title", "container_short", "event_title", "publisher")
 _LIST_SOURCES = frozenset({"list", "venues"})
 _DATACITE_ARXIV = "10.48550/"
-JOURNAL_REF_MARK = "#journal_ref"
+JOURNAL_REF = "journal_ref"  # Provenance.via of a venue read from arXiv's journal_ref
 #: ``kind`` first: a source that promotes a preprint must rank as published for its title too.
 _ORDER = ("kind", *(f for f in FIELDS if f != "kind"))
 
@@ -120,7 +120,7 @@ def _published(prov: Provenance, kind: Any = None) -> bool:
     if prov.source == "dblp":
         return not prov.ref.startswith("dblp:journals/corr/")
     if prov.source == "arxiv":
-        return prov.ref.endswith(JOURNAL_REF_MARK)
+        return prov.via == JOURNAL_REF
     return False
 
 
@@ -312,7 +312,11 @@ def _merge_field(record: Record, field: str, value: Any, prov: Provenance, publi
     if current is None:
         record.set(field, value, prov)
         return ""
-    same_source = current.provenance.source == prov.source and current.provenance.ref == prov.ref
+    same_source = (current.provenance.source, current.provenance.ref, current.provenance.via) == (
+        prov.source,
+        prov.ref,
+        prov.via,
+    )
     old_rank = _rank(
         field, current.provenance, _published(current.provenance), record, current.value, current.value
     )
@@ -435,7 +439,7 @@ def _journal_ref_metadata(metadata: Metadata) -> Metadata | None:
         return None
     venue, year = named
     prov = Provenance(
-        metadata.provenance.source, metadata.provenance.ref + JOURNAL_REF_MARK, metadata.provenance.fetched
+        metadata.provenance.source, metadata.provenance.ref, metadata.provenance.fetched, via=JOURNAL_REF
     )
     values: dict[str, Any] = {
         "kind": venue.kind,
