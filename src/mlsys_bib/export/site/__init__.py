@@ -1,0 +1,127 @@
+"""``OUT/site/``: the list as a static, searchable, citable web page (issue #12).
+
+Built by every ``mlsys-bib build`` from the same records and the same exports: one page
+(:mod:`.page`) with every paper in every section, the search index and copy texts
+(:mod:`.index_data`), per-section downloads cut from the build's own ``.bib``/CSL-JSON files
+(:mod:`.downloads`), and two hand-written assets (:mod:`.assets`). It works from ``file://`` and
+from any static host: no server, no CDN, nothing fetched at view time.
+
+Files are written only when their bytes change (a warm rebuild rewrites nothing), and files of an
+earlier build that this one did not write (a renamed section's downloads) are removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...fsutil import atomic_write
+from ...model import Record
+from ..latex import clean_text
+from . import downloads, formatted, index_data, page
+from .assets import ASSETS, asset_bytes
+from .papers import site_papers
+
+#: The styles the site can switch between (its CSS knows these three).
+SITE_STYLES = ("apa", "ieee", "acm")
+SITE_DIR = "site"
+
+
+@dataclass
+class SiteReport:
+    root: Path
+    files: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    papers: int = 0
+    sections: int = 0
+
+    @property
+    def pages(self) -> int:
+        return sum(1 for f in self.files if f.suffix == ".html")
+
+    @property
+    def size(self) -> int:
+        return sum(f.stat().st_size for f in self.files)
+
+
+def _guard(path: Path) -> None:
+    for where in (path.parent, path):
+        if where.is_symlink():  # the sweep would delete what lives at the link's target
+            raise ValueError(f"{where}: a symbolic link; refusing to write or delete files through it")
+
+
+def write_site(
+    records: Sequence[Record],
+    out_dir: str | Path,
+    *,
+    report: dict[str, Any] | None = None,
+    styles: Sequence[str] = SITE_STYLES,
+    memo: Any = None,
+    title: str = "",
+) -> SiteReport:
+    """Write ``out_dir/site/`` from ``records`` and the exports already in ``out_dir``.
+
+    ``mlsys.bib``, ``mlsys-biblatex.bib`` and ``mlsys.json`` must have been written by the same
+    build (they are what "Copy BibTeX" and the downloads hand out). ``report``: the build report
+    (its list title and ``resolve.published_since_listed``). ``memo``: the rendered-entry memo of
+    the reference lists, so the site reuses their rendering.
+    """
+    out = Path(out_dir)
+    root = out / SITE_DIR
+    _guard(root)
+    _guard(root / "dl")
+    result = SiteReport(root)
+    chosen = [s for s in styles if s in SITE_STYLES] or ["apa"]
+
+    order, slugs, members = formatted.sections_in_order(records)
+    listed_keys = {r.key for s in order for r in members[s]}
+    listed = [r for r in records if r.key in listed_keys]
+    papers = site_papers(listed, report)
+    sections = [
+        page.SiteSection(slugs[s], clean_text(s.number, 40), clean_text(s.title if not s.source else
+                         f"{s.source}: {s.title}", 300), tuple(r.key for r in members[s]))
+        for s in order
+    ]  # fmt: skip
+    for n, section in enumerate(sections):
+        for key in section.keys:
+            papers[key].sections.append(n)
+    venues = sorted({p.venue for p in papers.values() if p.venue}, key=lambda v: (v.lower(), v))
+    refs, result.errors = formatted.render_styles(listed, chosen, memo)
+
+    bib_header, bibtex = downloads.split_bib((out / "mlsys.bib").read_text(encoding="utf-8"))
+    _, biblatex = downloads.split_bib((out / "mlsys-biblatex.bib").read_text(encoding="utf-8"))
+    csl = downloads.split_csl((out / "mlsys.json").read_text(encoding="utf-8"))
+
+    written: dict[Path, bytes | str] = {}
+    links: dict[str, tuple[str, str]] = {}
+    for section in sections:
+        bib_name, csl_name = f"dl/{section.slug}.bib", f"dl/{section.slug}.json"
+        written[root / bib_name] = downloads.section_bib(bib_header, bibtex, section.keys)
+        written[root / csl_name] = downloads.section_csl(csl, section.keys)
+        links[section.slug] = (bib_name, csl_name)
+    whole = page.WholeList("../mlsys.bib", "../mlsys-biblatex.bib", "../mlsys.json")
+    list_title = clean_text(title or (report or {}).get("list") or "ML systems papers", 300)
+    ordered = [papers[r.key] for r in listed]
+    written[root / "index.html"] = page.index_html(
+        list_title, sections, papers, refs, chosen, venues, whole, links
+    )
+    written[root / "data.js"] = index_data.data_js(
+        ordered, [(s.anchor, s.label) for s in sections], venues, bibtex, biblatex
+    )
+    for name in ASSETS:
+        written[root / name] = asset_bytes(name)
+
+    for path, data in written.items():
+        atomic_write(path, data)
+        result.files.append(path)
+    for folder in (root, root / "dl"):
+        for stale in sorted(folder.glob("*")):
+            if stale.is_file() and stale not in written and not stale.name.startswith("."):
+                stale.unlink()
+                result.removed.append(stale)
+    result.papers = len(papers)
+    result.sections = len(sections)
+    return result
