@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "favicon.svg")
 
 
 def asset_bytes(name: str) -> bytes:

@@ -164,6 +164,7 @@ def index_html(
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>{e(title)}: a browsable bibliography</title>",
+        '<link rel="icon" href="favicon.svg" type="image/svg+xml">',
         '<link rel="stylesheet" href="site.css">',
         '<script src="data.js" defer></script>',
         '<script src="site.js" defer></script>',
