@@ -93,7 +93,7 @@ def paper_html(
             f'<a href="{e(link.url)}" rel="noopener noreferrer">{e(link.label)}</a>' for link in paper.links
         )
         meta.append(f'<span class="links">Links: {links}</span>')
-    listed = " ".join(
+    listed = ", ".join(
         f'<a href="#{e(sections[n].anchor)}" title="{e(sections[n].label)}">'
         f"{e(sections[n].number or sections[n].title)}</a>"
         for n in paper.sections
