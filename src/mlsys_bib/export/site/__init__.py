@@ -12,6 +12,8 @@ earlier build that this one did not write (a renamed section's downloads) are re
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 from ...fsutil import atomic_write
 from ...model import Record
+from .. import refs
 from ..latex import clean_text
 from . import downloads, formatted, index_data, page
 from .assets import ASSETS, asset_bytes
@@ -45,6 +48,48 @@ class SiteReport:
     @property
     def size(self) -> int:
         return sum(f.stat().st_size for f in self.files)
+
+
+def inputs_fingerprint(
+    records: Sequence[Record], report: dict[str, Any] | None, styles: Sequence[str],
+    exports: dict[str, bytes], title: str,
+) -> str:
+    """A hash of everything the site is made from: the records' list data and field values, the
+    exports it cuts entries from, the published-since rows, the styles (their files and the pandoc
+    version) and the site's own code and assets. Stored in ``data.js``; equal on a rebuild in which
+    nothing changed, which then renders and writes nothing (warm rebuilds stay fast)."""
+    digest = hashlib.sha256()
+    for name in sorted(exports):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(exports[name]).digest())
+    for record in records:
+        items = [
+            (i.line, i.section, i.title_raw, i.tags_raw, i.tag, i.survey, i.links, i.aliases, i.authors,
+             i.source)
+            for i in record.items
+        ]
+        values = sorted((k, repr(v.value)) for k, v in record.fields.items())
+        digest.update(repr((record.key, items, values)).encode() + b"\0")
+    resolve = (report or {}).get("resolve") or {}
+    extra = [title, (report or {}).get("list"), resolve.get("published_since_listed"), list(styles)]
+    digest.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    for style in styles:
+        digest.update(refs.style_fingerprint(style).encode())
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *(package / "assets").glob("*")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _up_to_date(root: Path, stamp: str) -> bool:
+    """Whether ``root`` holds the site of exactly these inputs (its data.js carries the stamp)."""
+    try:
+        with open(root / "data.js", encoding="utf-8") as fh:
+            first = fh.readline()
+    except OSError:
+        return False
+    if stamp not in first:
+        return False
+    return all((root / name).is_file() for name in ("index.html", *ASSETS)) and (root / "dl").is_dir()
 
 
 def _guard(path: Path) -> None:
@@ -75,6 +120,11 @@ def write_site(
     _guard(root / "dl")
     result = SiteReport(root)
     chosen = [s for s in styles if s in SITE_STYLES] or ["apa"]
+    exports = {name: (out / name).read_bytes() for name in ("mlsys.bib", "mlsys-biblatex.bib", "mlsys.json")}
+    stamp = inputs_fingerprint(records, report, chosen, exports, title)
+    if _up_to_date(root, stamp):
+        result.files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+        return result
 
     order, slugs, members = formatted.sections_in_order(records)
     listed_keys = {r.key for s in order for r in members[s]}
@@ -91,9 +141,9 @@ def write_site(
     venues = sorted({p.venue for p in papers.values() if p.venue}, key=lambda v: (v.lower(), v))
     refs, result.errors = formatted.render_styles(listed, chosen, memo)
 
-    bib_header, bibtex = downloads.split_bib((out / "mlsys.bib").read_text(encoding="utf-8"))
-    _, biblatex = downloads.split_bib((out / "mlsys-biblatex.bib").read_text(encoding="utf-8"))
-    csl = downloads.split_csl((out / "mlsys.json").read_text(encoding="utf-8"))
+    bib_header, bibtex = downloads.split_bib(exports["mlsys.bib"].decode("utf-8"))
+    _, biblatex = downloads.split_bib(exports["mlsys-biblatex.bib"].decode("utf-8"))
+    csl = downloads.split_csl(exports["mlsys.json"].decode("utf-8"))
 
     written: dict[Path, bytes | str] = {}
     links: dict[str, tuple[str, str]] = {}
@@ -109,7 +159,7 @@ def write_site(
         list_title, sections, papers, refs, chosen, venues, whole, links
     )
     written[root / "data.js"] = index_data.data_js(
-        ordered, [(s.anchor, s.label) for s in sections], venues, bibtex, biblatex
+        ordered, [(s.anchor, s.label) for s in sections], venues, bibtex, biblatex, stamp=stamp
     )
     for name in ASSETS:
         written[root / name] = asset_bytes(name)

@@ -27,6 +27,8 @@ def data_js(
     venues: Sequence[str],
     bibtex: dict[str, str],
     biblatex: dict[str, str],
+    *,
+    stamp: str = "",
 ) -> str:
     """The text of ``data.js``: deterministic (paper order, no dates, no set iteration)."""
     venue_index = {v: n for n, v in enumerate(venues)}
@@ -48,4 +50,6 @@ def data_js(
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # JSON is JavaScript except for these two line separators in older engines: escape them.
     body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return f"/* mlsys_bib site data: search index and copy texts (generated) */\nwindow.{GLOBAL}={body};\n"
+    inputs = f" from inputs {stamp}" if stamp else ""
+    header = f"/* mlsys_bib site data: search index and copy texts (generated{inputs}) */"
+    return f"{header}\nwindow.{GLOBAL}={body};\n"
