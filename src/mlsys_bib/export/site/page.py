@@ -190,7 +190,15 @@ def index_html(
             f'{e(section.title)}</a> <span class="n">({len(section.keys)})</span></li>'
         )
     head += ["</ol></nav>", '<div class="content">', _controls(sections, venues, year_range, styles)]
-    head.append('<main id="_papers">')
+    head += [
+        '<main id="_papers">',
+        '<section id="_results" class="results" aria-labelledby="_results-h" hidden>',
+        '<h2 id="_results-h">Matching papers</h2>',
+        '<ol class="papers" id="_results-list"></ol>',
+        '<p><button type="button" id="_more" class="more" hidden>Show more</button></p>',
+        "</section>",
+        '<div id="_list">',
+    ]
     seen: set[str] = set()
     body: list[str] = []
     for section in sections:
@@ -208,6 +216,7 @@ def index_html(
             seen.add(key)
         body += ["</ol>", "</section>"]
     tail = [
+        "</div>",
         '<p id="_none" class="none" hidden>No paper matches. <button type="button" id="_clear">Clear search and filters</button></p>',
         "</main>",
         "</div>",

@@ -14,23 +14,40 @@
   var box = $("_copybox"), area = $("_copytext"), statusEl = $("_status");
   form.hidden = false;
 
-  var byKey = Object.create(null);
-  D.papers.forEach(function (row) { row.push(true); byKey[row[0]] = row; });
-  var sections = Array.prototype.slice.call(document.querySelectorAll("section.sec"));
-  var items = [];
-  sections.forEach(function (sec, si) {
-    var lis = sec.querySelectorAll("li.paper");
-    for (var i = 0; i < lis.length; i++) {
-      var row = byKey[lis[i].getAttribute("data-key")];
-      if (row) { items.push({ el: lis[i], row: row, sec: si, shown: true }); }
-    }
-  });
-  var secShown = sections.map(function () { return true; });
+  // One row per paper; its first card (the one with the anchor) is what a result shows.
+  var byKey = Object.create(null), firstCard = Object.create(null);
+  D.papers.forEach(function (row) { byKey[row[0]] = row; });
+  var cards = document.querySelectorAll("#_list li.paper");
+  for (var c = 0; c < cards.length; c++) {
+    var k = cards[c].getAttribute("data-key");
+    if (!firstCard[k]) { firstCard[k] = cards[c]; }
+  }
+  var list = $("_list"), results = $("_results"), resultsList = $("_results-list"), more = $("_more");
+  // A search shows its matches as copies of their cards in one results list, a page at a time,
+  // and hides the full list with one switch: a keystroke costs the same on a list ten times larger
+  // (toggling thousands of cards one by one made the browser restyle and relayout each of them).
+  var PAGE = 200, matches = [], shown = 0;
 
   function fold(s) {
     return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
   }
   function num(input) { var n = parseInt(input.value, 10); return isNaN(n) ? null : n; }
+
+  function showMore() {
+    var end = Math.min(matches.length, shown + PAGE), frag = document.createDocumentFragment();
+    for (var i = shown; i < end; i++) {
+      var card = firstCard[matches[i]];
+      if (!card) { continue; }
+      var copy = card.cloneNode(true);
+      copy.removeAttribute("id");  // the anchor stays with the card in the full list
+      frag.appendChild(copy);
+    }
+    resultsList.appendChild(frag);
+    shown = end;
+    var rest = matches.length - shown;
+    more.hidden = rest <= 0;
+    more.textContent = "Show " + Math.min(PAGE, rest) + " more (" + rest + " not shown)";
+  }
 
   function apply() {
     var terms = fold(q.value).split(" ").filter(Boolean);
@@ -38,8 +55,19 @@
     var ven = fVenue.value === "" ? -1 : +fVenue.value;
     var from = num(fFrom), to = num(fTo);
     var kind = fKind.value === "" ? 0 : (1 << +fKind.value);
-    var rows = D.papers, matched = 0, i, j;
-    for (i = 0; i < rows.length; i++) {
+    var rows = D.papers, total = rows.length, i, j;
+    var active = terms.length > 0 || sec >= 0 || ven >= 0 || from !== null || to !== null || kind !== 0;
+    resultsList.textContent = "";
+    matches = [];
+    shown = 0;
+    if (!active) {
+      results.hidden = true;
+      list.hidden = false;
+      none.hidden = true;
+      count.textContent = "All " + total + " papers";
+      return;
+    }
+    for (i = 0; i < total; i++) {
       var r = rows[i], ok = true;
       for (j = 0; ok && j < terms.length; j++) { ok = r[1].indexOf(terms[j]) !== -1; }
       if (ok && sec >= 0) { ok = r[2].indexOf(sec) !== -1; }
@@ -47,24 +75,16 @@
       if (ok && from !== null) { ok = r[4] >= from; }
       if (ok && to !== null) { ok = r[4] !== 0 && r[4] <= to; }
       if (ok && kind) { ok = (r[5] & kind) !== 0; }
-      r[6] = ok;
-      if (ok) { matched++; }
+      if (ok) { matches.push(r[0]); }
     }
-    var has = sections.map(function () { return false; });
-    for (i = 0; i < items.length; i++) {
-      var it = items[i], show = it.row[6] && (sec < 0 || it.sec === sec);
-      if (show !== it.shown) { it.el.hidden = !show; it.shown = show; }
-      if (show) { has[it.sec] = true; }
-    }
-    for (i = 0; i < sections.length; i++) {
-      if (has[i] !== secShown[i]) { sections[i].hidden = !has[i]; secShown[i] = has[i]; }
-    }
-    var total = rows.length;
-    count.textContent = matched === total ? "All " + total + " papers" :
-      matched + " of " + total + " papers match";
-    none.hidden = matched !== 0;
+    list.hidden = true;
+    results.hidden = matches.length === 0;
+    none.hidden = matches.length !== 0;
+    showMore();
+    count.textContent = matches.length + " of " + total + " papers match";
   }
 
+  more.addEventListener("click", showMore);
   form.addEventListener("input", function (ev) { if (ev.target.name !== "style") { apply(); } });
   form.addEventListener("change", function (ev) { if (ev.target.name !== "style") { apply(); } });
   form.addEventListener("submit", function (ev) { ev.preventDefault(); apply(); });
