@@ -24,8 +24,10 @@
   }
   var list = $("_list"), results = $("_results"), resultsList = $("_results-list"), more = $("_more");
   // A search shows its matches as copies of their cards in one results list, a page at a time,
-  // and hides the full list with one switch: a keystroke costs the same on a list ten times larger
+  // and switches the full list off in one go: a keystroke costs the same on a list ten times larger
   // (toggling thousands of cards one by one made the browser restyle and relayout each of them).
+  // Off is content-visibility: hidden, not display: none, so the browser keeps the list laid out and
+  // clearing the search shows it again without laying out every card anew.
   var PAGE = 200, matches = [], shown = 0;
 
   function fold(s) {
@@ -62,7 +64,7 @@
     shown = 0;
     if (!active) {
       results.hidden = true;
-      list.hidden = false;
+      list.classList.remove("off");
       none.hidden = true;
       count.textContent = "All " + total + " papers";
       return;
@@ -77,7 +79,7 @@
       if (ok && kind) { ok = (r[5] & kind) !== 0; }
       if (ok) { matches.push(r[0]); }
     }
-    list.hidden = true;
+    list.classList.add("off");
     results.hidden = matches.length === 0;
     none.hidden = matches.length !== 0;
     showMore();
@@ -112,7 +114,7 @@
   function reveal() {
     var id = decodeURIComponent(location.hash.slice(1));
     var target = id && document.getElementById(id);
-    if (target && target.closest("[hidden]")) {
+    if (target && target.closest("[hidden], .off")) {
       form.reset();
       setTimeout(function () { target.scrollIntoView(); }, 0);
     }

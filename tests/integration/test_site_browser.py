@@ -120,7 +120,7 @@ def _data(out: Path) -> dict:
 
 def _visible_keys(driver) -> list[str]:
     return driver.execute_script(
-        "return Array.from(document.querySelectorAll('li.paper')).filter(li => !li.closest('[hidden]'))"
+        "return Array.from(document.querySelectorAll('li.paper')).filter(li => !li.closest('[hidden], .off'))"
         ".map(li => li.dataset.key)"
     )
 
