@@ -108,3 +108,33 @@ def test_published_since_listed_reads_the_report_rows():
     assert published_since(rows) == {"t-arxiv24": "arXiv'24 → ICLR 2025"}
     record = make_record("t-arxiv24", "T", Kind.PROCEEDINGS, sections=(Section("1", "A"),))
     assert site_paper(record, published_since(rows)).published == "arXiv'24 → ICLR 2025"
+
+
+def _luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_colours_meet_wcag_aa():
+    import re
+
+    from mlsys_bib.export.site.assets import asset_bytes
+
+    css = asset_bytes("site.css").decode()
+    var = dict(re.findall(r"--(\w+): (#[0-9a-f]{6})", css))
+    for fg in ("fg", "muted", "link"):
+        for bg in ("bg", "panel"):
+            assert _contrast(var[fg], var[bg]) >= 4.5, (fg, bg)
+    pairs = re.findall(r"background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6})", css)
+    assert len(pairs) >= 6
+    for bg, fg in pairs:
+        assert _contrast(fg, bg) >= 4.5, (fg, bg)
