@@ -346,3 +346,18 @@ def test_site_size_within_budget(seed_site):
     size = sum(p.stat().st_size for p in (seed_site / "site").rglob("*") if p.is_file())
     assert size <= 3_000_000, size
     assert shutil.which  # keep the import used on every platform
+
+
+def test_many_matches_come_a_page_at_a_time(page, seed_site):
+    data = _data(seed_site)
+    page.find_element(By.ID, "_q").send_keys("a")
+    expected = [row[0] for row in data["papers"] if "a" in row[1]]
+    assert len(expected) > 200
+    assert _visible_keys(page) == expected[:100]  # in list order
+    more = page.find_element(By.ID, "_more")
+    assert more.text == f"Show 100 more ({len(expected) - 100} not shown)"
+    _click(page, more)
+    assert _visible_keys(page) == expected[:200]
+    assert _count(page) == f"{len(expected)} of {len(data['papers'])} papers match"
+    # the results are copies: the anchors stay with the cards of the full list
+    assert page.execute_script("return document.querySelectorAll('#_results-list [id]').length") == 0

@@ -28,7 +28,7 @@
   // (toggling thousands of cards one by one made the browser restyle and relayout each of them).
   // Off is content-visibility: hidden, not display: none, so the browser keeps the list laid out and
   // clearing the search shows it again without laying out every card anew.
-  var PAGE = 200, matches = [], shown = 0;
+  var PAGE = 100, matches = [], shown = 0, lastState = null;
 
   function fold(s) {
     return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
@@ -59,6 +59,9 @@
     var kind = fKind.value === "" ? 0 : (1 << +fKind.value);
     var rows = D.papers, total = rows.length, i, j;
     var active = terms.length > 0 || sec >= 0 || ven >= 0 || from !== null || to !== null || kind !== 0;
+    var state = [terms.join(" "), sec, ven, from, to, kind].join("|");
+    if (state === lastState) { return; }  // same search: keep the results (and the pages shown)
+    lastState = state;
     resultsList.textContent = "";
     matches = [];
     shown = 0;
@@ -88,6 +91,8 @@
 
   more.addEventListener("click", showMore);
   form.addEventListener("input", function (ev) { if (ev.target.name !== "style") { apply(); } });
+  // (a select may report only "change"; a text field's change on blur repeats its last input, which
+  // the state check ignores, so a click that blurs the search box lands where the user aimed)
   form.addEventListener("change", function (ev) { if (ev.target.name !== "style") { apply(); } });
   form.addEventListener("submit", function (ev) { ev.preventDefault(); apply(); });
   form.addEventListener("reset", function () { setTimeout(function () { checkStyle(document.body.getAttribute("data-style")); apply(); }, 0); });
