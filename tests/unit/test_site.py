@@ -138,3 +138,9 @@ def test_text_colours_meet_wcag_aa():
     assert len(pairs) >= 6
     for bg, fg in pairs:
         assert _contrast(fg, bg) >= 4.5, (fg, bg)
+
+
+def test_one_arxiv_link_when_the_list_gives_a_versioned_one():
+    record = make_record("s-arxiv25", "S", Kind.PREPRINT, arxiv="2501.12407")
+    record.items[0].links.append(Link("arxiv", "https://arxiv.org/abs/2501.12407v2"))
+    assert [(x.label, x.url) for x in site_paper(record, {}).links] == [("arXiv", "https://arxiv.org/abs/2501.12407v2")]

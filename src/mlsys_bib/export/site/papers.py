@@ -103,11 +103,12 @@ def _links(record: Record) -> list[SiteLink]:
         if url:
             label = clean_text(link.label, 30) or "link"
             found.append(SiteLink(_LINK_LABELS.get(label.lower(), label), url))
+    listed = {link.label for link in found}  # the list's own arXiv link (often with a version) wins
     doi = bare_doi(record.get("doi"))
-    if doi:
+    if doi and "DOI" not in listed:
         found.append(SiteLink("DOI", safe_url("https://doi.org/" + doi)))
     arxiv = clean_text(record.get("arxiv"), 100)
-    if arxiv:
+    if arxiv and "arXiv" not in listed:
         found.append(SiteLink("arXiv", safe_url("https://arxiv.org/abs/" + arxiv)))
     url = safe_url(record.get("url"))
     if url:
