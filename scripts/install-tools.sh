@@ -2,7 +2,7 @@
 # Install the real bibliography clients the tests and CI run over the exports:
 # bibtex + pdflatex (texlive) with the styles users compile (plainnat, IEEEtran, ACM-Reference-Format,
 # biblatex), biber, pdftotext (poppler) to read the compiled PDFs entry by entry, pandoc, and
-# node/npm (citeproc-js and the CSL schema check). The refs/ renderer's pandoc is a pip dependency.
+# node/npm (citeproc-js and the CSL schema check), chromium + chromium-driver (the site's browser tests). The refs/ renderer's pandoc is a pip dependency.
 # Idempotent: does nothing when they are already there. Needs root or passwordless sudo.
 set -euo pipefail
 need=()
@@ -19,6 +19,9 @@ command -v biber >/dev/null || need+=(biber)
 command -v pandoc >/dev/null || need+=(pandoc)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# the site's browser tests: Debian's own chromium and its driver (selenium never downloads a browser)
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+[[ -x /usr/bin/chromedriver ]] || need+=(chromium-driver)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo -n"

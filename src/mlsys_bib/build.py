@@ -73,6 +73,20 @@ class RenderedEntries:
         )
 
 
+class _InProcessMemo:
+    """A rendered-entry memo for one build without a cache (``--no-resolve``): the site page
+    reuses what the reference lists rendered instead of starting pandoc again."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        return {k: self.items[k] for k in keys if k in self.items}
+
+    def put_many(self, items: dict[str, str]) -> None:
+        self.items.update(items)
+
+
 @contextlib.contextmanager
 def one_build_at_a_time(out: Path) -> Iterator[None]:
     """An advisory lock per output directory: a second build of the same ``--out`` waits (and says
@@ -250,6 +264,7 @@ def build(
     refs: bool = True,
     lock_path: Path | None = None,
     allow_shrink: bool = False,
+    site: bool = True,
 ) -> BuildResult:
     """Build every export of a list into ``out_dir``; returns the records and the report.
 
@@ -259,6 +274,8 @@ def build(
 
     The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
     stable from one build to the next even as the list changes.
+
+    ``site``: also write ``out_dir/site/``, the browsable page (needs the reference lists).
     """
     from .export.manifest import recording
 
@@ -294,10 +311,19 @@ def build(
 
             cache = Cache(settings.cache_path)
             memo = RenderedEntries(cache)
+        site = site and refs and bool(styles)
+        if site and memo is None:
+            memo = _InProcessMemo()  # the site reuses the reference lists' rendering
         try:
             files, refs_report = write_exports(
                 recordset.records, out, styles=styles, ascii=ascii, refs=refs, memo=memo
             )
+            if site:
+                from .export.site import write_site
+
+                # like refs/, the site is listed by its entry point, not file by file
+                site_report = write_site(recordset.records, out, report=report, styles=styles, memo=memo)
+                files.append(site_report.root / "index.html")
         finally:
             if cache is not None:
                 cache.close()

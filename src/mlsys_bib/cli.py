@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "--style", action="append", dest="styles", help="CSL style for reference lists (apa, ieee, acm)"
     )
     b.add_argument("--no-refs", action="store_true", help="skip the formatted reference lists")
+    b.add_argument("--no-site", action="store_true", help="skip OUT/site/, the browsable page")
     b.add_argument("--allow-shrink", action="store_true",
                    help="replace exports even when the list lost most of the last build's records")
     b.add_argument("--ascii", action="store_true", help="write LaTeX accents instead of UTF-8 in .bib files")
@@ -103,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--fix", metavar="OUT.bib", help="write a corrected copy (keys and other fields kept)")
     v.add_argument("--online", action="store_true", help="look up entries outside the curated set")
     _add_service_options(v)
+
+    sv = sub.add_parser("serve", help="preview OUT/site/ on http://127.0.0.1 (loopback only)")
+    sv.add_argument("--out", default="exports", help="the build's output directory (default: exports)")
+    sv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any)")
 
     st = sub.add_parser("status", help="verdicts of the last build (reads OUT/report.json)")
     st.add_argument("--out", default="exports")
@@ -175,6 +180,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         refs=not args.no_refs,
         lock_path=Path(args.keys) if args.keys else None,
         allow_shrink=args.allow_shrink,
+        site=not args.no_site,
     )
     rep = result.report
     unparsed = [
@@ -381,6 +387,12 @@ def _published_since_listed(rows: list[dict[str, object]]) -> str:
     return f"published since listed: {len(rows)} — e.g. {shown}"
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .export.site.serve import serve
+
+    return serve(Path(args.out), args.port)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     path = Path(args.out) / "report.json"
     try:
@@ -441,6 +453,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "build": cmd_build,
+    "serve": cmd_serve,
     "resolve": cmd_resolve,
     "check": cmd_check,
     "stats": cmd_stats,
