@@ -156,8 +156,8 @@ def startup(src: Path, workdir: Path, runs: int) -> dict[str, Any]:
 
 
 def table(results: list[dict[str, Any]], label: str) -> list[str]:
-    rows = [f"| {label} | size | records | build (median s) | ratio to previous size | peak RSS (MB) |",
-            "|---|---|---|---|---|---|"]  # fmt: skip
+    rows = [f"| {label} | size | records | wall (median s) | CPU s | CPU ratio to previous size | peak RSS (MB) |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
     previous = None
     for r in results:
         for kind in ("no_refs", "refs_render_cold", "refs_warm"):
@@ -165,14 +165,15 @@ def table(results: list[dict[str, Any]], label: str) -> list[str]:
                 continue
             s = r[kind]
             prev = previous.get(kind) if previous else None
-            ratio = f"{s['wall_s'] / prev['wall_s']:.1f}x" if prev else "-"
+            ratio = f"{s['cpu_s'] / prev['cpu_s']:.1f}x" if prev else "-"
             rows.append(f"| {kind.replace('_', ' ')} | {r['size']}x | {r['records']} | {s['wall_s']:.2f} | "
-                        f"{ratio} | {s['peak_rss_mb']:.0f} |")  # fmt: skip
+                        f"{s['cpu_s']:.2f} | {ratio} | {s['peak_rss_mb']:.0f} |")  # fmt: skip
         previous = r
     return rows
 
 
-def plot(series: dict[str, list[dict[str, Any]]], path: Path) -> None:
+def plot(series: dict[str, list[dict[str, Any]]], path: Path, metric: str = "cpu_s") -> None:
+    """Time (CPU seconds by default: steadier than wall on a shared machine) and peak RSS vs size."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,15 +187,15 @@ def plot(series: dict[str, list[dict[str, Any]]], path: Path) -> None:
                 continue
             xs = [p[0] for p in points]
             name = f"{label}, {kind.replace('_', ' ')}"
-            ax_t.plot(xs, [p[1]["wall_s"] for p in points], style, label=name)
+            ax_t.plot(xs, [p[1][metric] for p in points], style, label=name)
             ax_m.plot(xs, [p[1]["peak_rss_mb"] for p in points], style, label=name)
     if series:
         first = next(iter(series.values()))
         if first:
             xs = [r["records"] for r in first]
-            t0 = first[0]["no_refs"]["wall_s"]
+            t0 = first[0]["no_refs"][metric]
             ax_t.plot(xs, [t0 * x / xs[0] for x in xs], color="grey", lw=0.8, label="linear from 1x")
-    ax_t.set(xscale="log", yscale="log", xlabel="records", ylabel="build wall time (s)", title="time")
+    ax_t.set(xscale="log", yscale="log", xlabel="records", ylabel="build CPU s (with pandoc)" if metric == "cpu_s" else "build wall time (s)", title="time")
     ax_m.set(xscale="log", xlabel="records", ylabel="peak RSS (MB)", title="memory")
     ax_m.axhline(500, color="red", lw=0.8, ls="--", label="500 MB goal")
     for ax in (ax_t, ax_m):
@@ -219,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", type=Path, action="append", default=[], help="earlier results to overlay")
     ap.add_argument("--plot", type=Path, default=RESULTS / "scale.png")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--plot-metric", choices=("cpu_s", "wall_s"), default="cpu_s")
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(results, args.label)))
     for name, s in summary["startup"].items():
         print(f"start-up {name}: {s['wall_s']:.3f} s wall, {s['cpu_s']:.3f} s CPU (median)")
-    plot(series, args.plot)
+    plot(series, args.plot, args.plot_metric)
     print(f"wrote {args.plot}")
     return 0
 
