@@ -22,7 +22,13 @@ from typing import Any
 from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
-from .lists import BUNDLED_LIST, bundled_list_path, read_list  # noqa: F401  (their home is lists.py)
+from .lists import (  # noqa: F401  (their home is lists.py)
+    BUNDLED_LIST,
+    bundled_list_path,
+    decode_list,
+    read_list,
+    read_list_checked,
+)
 from .model import Record
 from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
@@ -124,6 +130,12 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
         s.label for record in recordset.records for s in record.sections
     )
     reports = parsed.reports
+    # only when there are any: the report of a clean list stays byte-identical to earlier builds
+    warnings = [
+        {"file": r.file, "line": r.line, "reason": r.reason, "text": r.text[:200],
+         **({"list": r.source} if r.source else {})}
+        for r in reports if r.kind is LineKind.WARNING
+    ]
     return {
         "list": parsed.title,
         "items": len(parsed.items),
@@ -150,6 +162,7 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
             for r in reports
             if r.kind is LineKind.UNPARSED
         ],
+        **({"warnings": warnings} if warnings else {}),
         "skipped_outside_paper_sections": len([r for r in reports if r.kind is LineKind.SKIPPED]),
         "skipped": dict(sorted(Counter(r.reason for r in reports if r.kind is LineKind.SKIPPED).items())),
         "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],
@@ -247,7 +260,10 @@ def build(
     The key lock lives beside the exports (``out_dir/keys.lock``) unless given: keys stay
     stable from one build to the next even as the list changes.
     """
-    with _lazier_gc(), one_build_at_a_time(Path(out_dir)):
+    from .export.manifest import recording
+
+    # every file written under out_dir is recorded; the manifest is saved when the build succeeds
+    with _lazier_gc(), one_build_at_a_time(Path(out_dir)), recording(Path(out_dir)):
         out = Path(out_dir)
         settings = settings or Settings.from_env()
         lock = KeyLock.load(lock_path or out / "keys.lock")

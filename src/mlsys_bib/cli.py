@@ -121,8 +121,44 @@ def _sources(args: argparse.Namespace) -> object:
     return args.source[0] if len(args.source) == 1 else list(args.source)
 
 
+#: An error or warning line is cut here: list text (a megabyte heading, a hostile tag) must never
+#: flood a terminal or a CI log; report.json keeps the detail.
+MAX_MESSAGE = 300
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` on one line, whitespace and control characters folded, at most ``limit`` characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in message[: limit * 4]).split())
+    if len(message) > limit * 4 or len(text) > limit:
+        return text[: limit - 1] + "\u2026"
+    return text
+
+
 def _err(message: str) -> None:
-    print(f"mlsys-bib: {message}", file=sys.stderr)
+    print(f"mlsys-bib: {one_line(message)}", file=sys.stderr)
+
+
+def _collapsed(lines: Sequence[str]) -> list[str]:
+    """Repeats of one message (a line of 50 empty bullets) as one line ending in `` (xN)``.
+
+    The message is cut before the count is added, so the count survives :func:`one_line`'s cap."""
+    out: list[str] = []
+    for line, n in Counter(lines).items():
+        if n == 1:
+            out.append(line)
+        else:
+            suffix = f" (x{n})"
+            out.append(one_line(line, MAX_MESSAGE - len(suffix) - len("mlsys-bib: ")) + suffix)
+    return out
+
+
+def _warning_lines(rep: dict[str, object]) -> list[str]:
+    """``file:line: reason: text`` for each warning the list gave (damaged bytes, cut tags)."""
+    return [
+        f"{w['file'] or w.get('list') or 'list'}:{w['line']}: {w['reason']}"
+        + (f": {str(w['text'])[:100]}" if w.get("text") else "")
+        for w in rep.get("warnings", [])  # type: ignore[union-attr]
+    ]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -141,9 +177,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         allow_shrink=args.allow_shrink,
     )
     rep = result.report
-    for u in rep["unparsed"]:
-        where = f"{u['list']}: " if u.get("list") else ""
-        _err(f"{where}line {u['line']}: not understood ({u['reason']}): {u['text'][:100]}")
+    unparsed = [
+        f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: not understood ({u['reason']}): "
+        f"{u['text'][:100]}"
+        for u in rep["unparsed"]
+    ]
+    for line in _collapsed(unparsed):
+        _err(line)
+    for line in _warning_lines(rep):
+        _err(f"warning: {line}")
     print(
         f"{rep['items']} items -> {rep['records']} records ({rep['merges']} merged), "
         f"{rep['continuation_lines']} continuation lines, {len(rep['notes'])} notes, "
@@ -211,14 +253,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     recordset = load_list(_sources(args), allow_empty=True)
     rep = list_report(recordset)
-    errors = [
+    errors = _collapsed([
         f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: {u['reason']}: {u['text'][:120]}"
         for u in rep["unparsed"]
-    ]
+    ])
     per_list = recordset.list_reports or [{"source": rep["list"], "items": rep["items"]}]
-    errors += [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
-    warnings = [
-        f"lines {', '.join(map(str, t['lines']))}: unknown venue tag [{t['tag']}]"
+    empty = [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
+    errors += empty
+    # the summary counts what is wrong (one per unparsed bullet, as report.json does), not lines shown
+    n_errors = len(rep["unparsed"]) + len(empty)
+    warnings = _warning_lines(rep) + [
+        f"lines {', '.join(map(str, t['lines'][:20]))}: unknown venue tag [{t['tag'][:100]}]"
         for t in rep["unknown_tags"]
     ]
     warnings += [
@@ -233,15 +278,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         for e in errors:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {one_line(e)}", file=sys.stderr)
         for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(f"warning: {one_line(w)}", file=sys.stderr)
         for n in notes:
-            print(f"note: {n}", file=sys.stderr)
+            print(f"note: {one_line(n)}", file=sys.stderr)
         sys.stderr.flush()  # the summary must not run into the last warning on a shared terminal
         print(
             f"{rep['items']} items, {rep['records']} records, {rep['merges']} merged; "
-            f"{len(errors)} errors, {len(warnings)} warnings, {len(notes)} notes"
+            f"{n_errors} errors, {len(warnings)} warnings, {len(notes)} notes"
         )
     return 1 if errors else 0
 
@@ -453,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise
-        _err(" ".join(str(exc).split()))
+        _err(str(exc))
         lists, build = sys.modules.get("mlsys_bib.lists"), sys.modules.get("mlsys_bib.build")
         refused = tuple(getattr(m, n) for m, n in ((lists, "EmptyListError"), (build, "ShrinkError")) if m)
         return 1 if isinstance(exc, refused) else 2

@@ -7,11 +7,22 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 _UMASK_LOCK = threading.Lock()
+_WRITE_HOOKS: list[Callable[[Path], None]] = []
+
+
+def add_write_hook(hook: Callable[[Path], None]) -> None:
+    """Call ``hook(path)`` for every file :func:`atomic_write` or :func:`atomic_writer` writes (or
+    finds already up to date).
+
+    The export manifest (:mod:`mlsys_bib.export.manifest`) learns this way what a build wrote,
+    whatever writer wrote it."""
+    if hook not in _WRITE_HOOKS:
+        _WRITE_HOOKS.append(hook)
 
 
 def _umask() -> int:
@@ -69,6 +80,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for hook in _WRITE_HOOKS:
+        hook(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     # A run killed between mkstemp and rename leaves its temporary behind; the next write of the
     # same file sweeps it up, so exports/ never accumulates (or commits) half-written files.
@@ -123,6 +136,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for hook in _WRITE_HOOKS:  # the export manifest learns of it, as of every atomic_write
+        hook(path)
     _sweep_once(path.parent)
     prefix = f".{path.name}.mlsys-bib-{os.getpid()}-"
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)

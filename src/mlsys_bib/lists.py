@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .parse.markdown import LineKind, ParsedList
+from .parse.markdown import LineKind, LineReport, ParsedList, normalise_text, shown_line
 from .parse.shape import parse_any
 
 if sys.version_info >= (3, 11):
@@ -28,8 +28,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
-    "BUNDLED_LIST", "EmptyListError", "ListSource", "bundled_list_path", "list_stats", "read_list",
-    "read_lists", "sources_from_toml",
+    "BUNDLED_LIST", "EmptyListError", "ListSource", "bundled_list_path", "decode_list", "list_stats",
+    "read_list", "read_list_checked", "read_lists", "sources_from_toml",
 ]  # fmt: skip
 
 
@@ -114,9 +114,18 @@ def bundled_list_path() -> Path:
 
 def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
     """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
+    text, name, _ = read_list_checked(source, settings)
+    return text, name
+
+
+def read_list_checked(
+    source: str | Path | None, settings: Settings | None = None
+) -> tuple[str, str, list[int]]:
+    """(text, name, damaged) where ``damaged`` are the lines (1-based, as the parser numbers them)
+    in which bytes that are not UTF-8 were replaced by U+FFFD: a reader must hear of them."""
     if source is None:
         path = bundled_list_path()
-        return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
+        return _decoded(path.read_bytes(), f"bundled:{BUNDLED_LIST}")
     text_source = str(source)
     if text_source.startswith(("http://", "https://")):
         from .net.http import HttpClient
@@ -126,13 +135,31 @@ def read_list(source: str | Path | None, settings: Settings | None = None) -> tu
             response = http.get("list", text_source)
         if response.status != 200:
             raise OSError(f"{text_source}: HTTP {response.status}")
-        return response.content.decode("utf-8", errors="replace"), text_source
+        return _decoded(response.content, text_source)
     path = Path(text_source)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
-    return raw.decode("utf-8", errors="replace"), str(path)
+    return _decoded(raw, str(path))
+
+
+def _decoded(raw: bytes, name: str) -> tuple[str, str, list[int]]:
+    text, damaged = decode_list(raw)
+    return text, name, damaged
+
+
+def decode_list(raw: bytes) -> tuple[str, list[int]]:
+    """UTF-8 text with invalid bytes replaced by U+FFFD (as before), and the lines where that happened.
+
+    The lines are found on a second decoding that keeps each bad byte as a lone surrogate, which no
+    valid text contains; line ends are ASCII in both, so the numbering is the parser's."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\ufffd" not in text:
+        return text, []
+    marked = normalise_text(raw.decode("utf-8", errors="surrogateescape"))
+    bad = re.compile("[\udc80-\udcff]")
+    return text, [n for n, line in enumerate(marked.split("\n"), 1) if bad.search(line)]
 
 
 def read_lists(
@@ -147,8 +174,17 @@ def read_lists(
     reports: list[dict[str, Any]] = []
     prefixes: set[str] = set()
     for src in sources:
-        text, name = read_list(src.location, settings)
+        text, name, damaged = read_list_checked(src.location, settings)
         parsed = parse_any(text, name=name)
+        if damaged:
+            lines = normalise_text(text).split("\n")
+            parsed.reports.extend(
+                LineReport(n, shown_line(lines[n - 1]), LineKind.WARNING, "invalid UTF-8 replaced by U+FFFD")
+                for n in damaged
+            )
+        for report in parsed.reports:
+            if report.kind is LineKind.WARNING:
+                report.file = name
         parsed.title = parsed.title or name
         if not parsed.items and not allow_empty:
             stats = list_stats(parsed)

@@ -32,7 +32,7 @@ __all__ = ["Plan", "ResolveReport", "resolve_records", "plan_lookups"]
 DATACITE_ARXIV = "10.48550/"
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
+def _progress_bar(total: int, enabled: bool) -> Any:  # a tqdm bar (its stubs are not installed), or None
     if not enabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import Settings
 from ..model import Kind, Metadata, Record
@@ -45,6 +45,16 @@ def _stream_query(plan: Plan, key: str) -> str:
     return f"stream:{lookup.key}" if lookup is not None else ""
 
 
+class ProgressBar(Protocol):
+    """What the run needs of a progress bar (tqdm's, on an interactive stderr only)."""
+
+    total: float | None
+
+    def update(self, n: float = 1) -> object: ...
+
+    def refresh(self) -> object: ...
+
+
 class LookupStatus(str, Enum):
     """How one record's lookup at one service ended: an outcome's status, or SKIPPED when it
     could not be made (offline, or ``--only`` excluded the service) -- which is not a failure."""
@@ -68,7 +78,12 @@ class Run:
     thread, fixed order), plus what each record's lookups said, for the verdicts."""
 
     def __init__(
-        self, records: list[Record], settings: Settings, http: HttpClient, cache: Cache, bar: Any
+        self,
+        records: list[Record],
+        settings: Settings,
+        http: HttpClient,
+        cache: Cache,
+        bar: ProgressBar | None,
     ) -> None:
         self.records = records
         self.by_key = {r.key: r for r in records}
@@ -416,7 +431,7 @@ class Run:
         return index.candidates(item.title for item in record.items)
 
     @staticmethod
-    def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> Any:
+    def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> dblp.Match:
         tag = record.tag
         venue, name = venue_of(record)
         titles = [item.title for item in record.items]

@@ -62,10 +62,6 @@ _TYPE_KIND: Mapping[str, Kind] = {
 }
 _SKIP_TYPES = frozenset({"editorship"})
 
-#: Keys of :class:`Metadata.values` that are DBLP's raw facts for matching, not record fields;
-#: the merge step ignores keys starting with ``_``.
-VENUES_KEY = "_venues"
-TYPE_KEY = "_type"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,9 +152,7 @@ def hit_metadata(info: Mapping[str, Any], fetched: str = "") -> Metadata | None:
             arxiv = ids.arxiv.parse(volume[4:])
         if arxiv is not None:
             values["arxiv"] = arxiv.value
-    values[VENUES_KEY] = venues
-    values[TYPE_KEY] = type_label
-    return Metadata(Provenance(SERVICE, f"dblp:{key}" if key else "dblp", fetched), values)
+    return Metadata(Provenance(SERVICE, f"dblp:{key}" if key else "dblp", fetched), values, venues)
 
 
 def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list[Metadata]:
@@ -401,7 +395,7 @@ def venue_agrees(meta: Metadata, names: set[str], stream: str) -> bool:
     key = str(meta.get("dblp_key") or "")
     if stream and key.startswith(stream + "/"):
         return True
-    return any(normalise(v) in names for v in meta.get(VENUES_KEY, ()) or ())
+    return any(normalise(v) in names for v in meta.venue_names)
 
 
 def match(
@@ -449,7 +443,7 @@ def match(
             reasons.append(f"{hit.get('dblp_key')} is a preprint (CoRR)")
             continue
         if not from_toc and not venue_agrees(hit, names or set(), stream):
-            venues = "/".join(hit.get(VENUES_KEY, ()) or ()) or "?"
+            venues = "/".join(hit.venue_names) or "?"
             reasons.append(f"{hit.get('dblp_key')} is in {venues}, not the tagged venue")
             continue
         candidates.setdefault(str(hit.get("dblp_key") or id(hit)), hit)

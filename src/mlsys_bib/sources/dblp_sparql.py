@@ -30,7 +30,7 @@ from ..model import Kind, Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, ServiceError, loads_json
 from ..text.titles import display_title
-from .dblp import TYPE_KEY, VENUES_KEY, split_name, toc_stream
+from .dblp import split_name, toc_stream
 from .outcome import FOUND, Outcome
 
 SERVICE = "dblp-sparql"
@@ -257,8 +257,6 @@ def candidates(rows: Sequence[Mapping[str, str]], fetched: str = "") -> list[Met
             values["kind"] = kind
         if venue:
             values["container_short"] = venue
-        values[VENUES_KEY] = (venue,) if venue else ()
-        values[TYPE_KEY] = first.get("type", "").removeprefix(_BIBTEX)
         year = first.get("year", "")[:4]
         if year.isdigit():
             values["year"] = int(year)
@@ -274,7 +272,7 @@ def candidates(rows: Sequence[Mapping[str, str]], fetched: str = "") -> list[Met
             arxiv = ids.arxiv.parse(key.removeprefix("journals/corr/abs-").replace("-", ".", 1))
             if arxiv is not None:
                 values["arxiv"] = arxiv.value
-        result.append(Metadata(Provenance("dblp", f"dblp:{key}", fetched), values))
+        result.append(Metadata(Provenance("dblp", f"dblp:{key}", fetched), values, (venue,) if venue else ()))
     return result
 
 
