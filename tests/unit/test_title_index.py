@@ -16,7 +16,7 @@ import pytest
 
 from mlsys_bib.model import Kind, Metadata, Provenance
 from mlsys_bib.sources import dblp
-from mlsys_bib.sources.dblp import VENUES_KEY, Match, TitleIndex, match, parse_hits, venue_agrees, venue_names
+from mlsys_bib.sources.dblp import Match, TitleIndex, match, parse_hits, venue_agrees, venue_names
 from mlsys_bib.sources.outcome import AMBIGUOUS, FOUND, NOT_FOUND
 from mlsys_bib.text.titles import normalise
 
@@ -52,7 +52,7 @@ def _scan_match(
             reasons.append(f"{hit.get('dblp_key')} is a preprint (CoRR)")
             continue
         if not from_toc and not venue_agrees(hit, names or set(), stream):
-            venues = "/".join(hit.get(VENUES_KEY, ()) or ()) or "?"
+            venues = "/".join(hit.venue_names) or "?"
             reasons.append(f"{hit.get('dblp_key')} is in {venues}, not the tagged venue")
             continue
         candidates.setdefault(str(hit.get("dblp_key") or id(hit)), hit)
@@ -69,10 +69,11 @@ def _same(a: Match, b: Match) -> bool:
 
 
 def _hit(key: str, title: str, year: int, venue: str = "OSDI", kind: Kind = Kind.PROCEEDINGS) -> Metadata:
-    return Metadata(Provenance("dblp", f"dblp:{key}"), {
-        "title": title, "year": year, "kind": kind, "dblp_key": key, VENUES_KEY: (venue,),
-        "container_short": venue,
-    })  # fmt: skip
+    return Metadata(
+        Provenance("dblp", f"dblp:{key}"),
+        {"title": title, "year": year, "kind": kind, "dblp_key": key, "container_short": venue},
+        venue_names=(venue,),
+    )
 
 
 def _queries(hits: list[Metadata]) -> list[tuple[list[str], int | None]]:
