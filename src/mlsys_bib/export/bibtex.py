@@ -21,13 +21,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-import bibtexparser
-from bibtexparser.model import Entry, Field, ImplicitComment
-from bibtexparser.writer import BibtexFormat
+from bibtexparser.model import Entry, Field
 
-from ..fsutil import atomic_write
+from ..fsutil import atomic_writer
 from ..model import Kind, Record
 from .fields import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import (
@@ -196,33 +194,87 @@ def bibtex_entry(record: Record, *, biblatex: bool = False, ascii: bool = False)
     return Entry(etype, record.key, [Field(name, value) for name, value in items])
 
 
+#: The longest field name the exports usually hold (``howpublished``, in BibTeX and biblatex
+#: alike): values are aligned one column past the longest name of the whole file, so a
+#: streamed file is written at this width and, in the rare file where it is wrong, written again.
+USUAL_NAME_WIDTH = len("howpublished")
+_VAL_SEP = " = "
+_INDENT = "  "
+
+
+class _WidthChanged(Exception):
+    """The file's longest field name is not the guessed one: write it again at the right width."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        self.width = width
+
+
+def _entry_text(etype: str, key: str, items: Sequence[tuple[str, str]], width: int) -> str:
+    """One entry exactly as bibtexparser's writer lays it out (two-space indent, values aligned
+    at ``width`` + `` = ``, no trailing comma), without building its Library."""
+    column = width + len(_VAL_SEP)
+    last = len(items) - 1
+    lines = [f"@{etype}{{{key},\n"]
+    for i, (name, value) in enumerate(items):
+        pad = " " * max(0, column - len(name) - len(_VAL_SEP))
+        lines.append(f"{_INDENT}{name}{pad}{_VAL_SEP}{value}{',' if i < last else ''}\n")
+    lines.append("}\n")
+    return "".join(lines)
+
+
+def _write_entries(
+    write: Callable[[str], object], records: Iterable[Record], *, biblatex: bool, ascii: bool, width: int
+) -> None:
+    """Header, then one entry per record, each written as soon as it is built; raises
+    :class:`_WidthChanged` (after the last entry) when the file's field names need another width."""
+    name = "mlsys-biblatex.bib" if biblatex else "mlsys.bib"
+    encoding = "ASCII with LaTeX accents" if ascii else "UTF-8"
+    write(HEADER.format(name=name, encoding=encoding) + "\n")
+    seen: set[str] = set()
+    widest = 0
+    for record in records:
+        if record.key in seen:
+            raise ValueError(f"duplicate citation key {record.key!r}")
+        seen.add(record.key)
+        etype, items = bibtex_fields(record, biblatex=biblatex, ascii=ascii)
+        widest = max([widest, *(len(n) for n, _ in items)])
+        write("\n" + _entry_text(etype, record.key, items, width))
+    if seen and widest != width:
+        raise _WidthChanged(widest)
+
+
 def bibtex_text(records: Sequence[Record], *, biblatex: bool = False, ascii: bool = False) -> str:
     """The whole .bib file: a header comment, then one entry per record in record order.
 
     Deterministic: the same records give byte-identical text (no dates, no set iteration).
     Duplicate keys raise ValueError -- a .bib with two entries of one key is silently wrong in
-    every client (bibtex keeps the first, biber the first, pandoc the last).
+    every client (bibtex keeps the first, biber the first, pandoc the last). The bytes are those
+    of bibtexparser's writer (``value_column="auto"``, two-space indent, one blank line between
+    blocks), laid out here entry by entry so that :func:`write_bibtex` can stream.
     """
-    library = bibtexparser.Library()
-    name = "mlsys-biblatex.bib" if biblatex else "mlsys.bib"
-    encoding = "ASCII with LaTeX accents" if ascii else "UTF-8"
-    library.add(ImplicitComment(HEADER.format(name=name, encoding=encoding)))
-    seen: set[str] = set()
-    for record in records:
-        if record.key in seen:
-            raise ValueError(f"duplicate citation key {record.key!r}")
-        seen.add(record.key)
-        library.add(bibtex_entry(record, biblatex=biblatex, ascii=ascii))
-    fmt = BibtexFormat()
-    fmt.indent = "  "
-    fmt.value_column = "auto"
-    fmt.block_separator = "\n"
-    fmt.trailing_comma = False
-    return bibtexparser.write_string(library, unparse_stack=[], bibtex_format=fmt)
+    width = USUAL_NAME_WIDTH
+    while True:
+        pieces: list[str] = []
+        try:
+            _write_entries(pieces.append, records, biblatex=biblatex, ascii=ascii, width=width)
+        except _WidthChanged as changed:
+            width = changed.width
+            continue
+        return "".join(pieces)
 
 
 def write_bibtex(
     records: Sequence[Record], path: str | os.PathLike[str], *, biblatex: bool = False, ascii: bool = False
 ) -> None:
-    """Write :func:`bibtex_text` to ``path`` atomically (readers never see half a file)."""
-    atomic_write(path, bibtex_text(records, biblatex=biblatex, ascii=ascii))
+    """Write :func:`bibtex_text` to ``path`` atomically (readers never see half a file), entry
+    by entry: the whole text is never held, so memory stays flat however long the list."""
+    width = USUAL_NAME_WIDTH
+    while True:
+        try:
+            with atomic_writer(path) as fh:
+                _write_entries(fh.write, records, biblatex=biblatex, ascii=ascii, width=width)
+        except _WidthChanged as changed:  # the temporary is gone; ``path`` is untouched
+            width = changed.width
+            continue
+        return

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..fsutil import atomic_write
+from ..fsutil import atomic_writer
 from ..model import Kind, Record
 from .fields import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import clean_text, split_protected
@@ -141,9 +141,24 @@ def _checked_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
         yield csl_item(record)
 
 
+def iter_csl_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
+    """:func:`csl_items` one at a time, for writers that stream; duplicate keys raise ValueError."""
+    return _checked_items(records)
+
+
 def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
     """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
     return list(_checked_items(records))
+
+
+def _write_csl_json(write: Callable[[str], object], records: Sequence[Record]) -> None:
+    """The CSL-JSON file, item by item: only one item's text exists at a time."""
+    first = True
+    for item in _checked_items(records):
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    write("[]\n" if first else "\n]\n")
 
 
 def csl_json_text(records: Sequence[Record]) -> str:
@@ -154,13 +169,12 @@ def csl_json_text(records: Sequence[Record]) -> str:
     one (only one item's text is built at a time); the bytes are those of ``json.dumps`` of the
     whole list with the same indentation.
     """
-    items = [
-        "  " + json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        for item in _checked_items(records)
-    ]
-    return ("[\n" + ",\n".join(items) + "\n]\n") if items else "[]\n"
+    pieces: list[str] = []
+    _write_csl_json(pieces.append, records)
+    return "".join(pieces)
 
 
 def write_csl_json(records: Sequence[Record], path: str | os.PathLike[str]) -> None:
-    """Write :func:`csl_json_text` to ``path`` atomically."""
-    atomic_write(path, csl_json_text(records))
+    """Write :func:`csl_json_text` to ``path`` atomically, streamed item by item (flat memory)."""
+    with atomic_writer(path) as fh:
+        _write_csl_json(fh.write, records)

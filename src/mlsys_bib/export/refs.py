@@ -272,14 +272,43 @@ def _memo_keys(fingerprint: str, items: list[dict[str, Any]]) -> list[str]:
     return [hashlib.sha256(f"{fingerprint}\0{whole}\0{body}".encode()).hexdigest() for body in bodies]
 
 
+def _render_styles(
+    names: Sequence[str], records: Sequence[Record], memo: RenderMemo | None, bases: dict[str, dict[str, Any]]
+) -> dict[str, tuple[dict[str, _Entry], dict[str, int], str]]:
+    """:func:`_render_style` for every style, the pandoc runs of the styles the memo lacks side by
+    side (:func:`.citeproc_pandoc.render_many`); the memo is read and written here, in order."""
+    planned = {}
+    for name in names:
+        items = [render_item(r, bases.get(r.key)) for r in records]
+        keys = _memo_keys(style_fingerprint(name), items) if memo is not None else []
+        remembered = memo.get_many(keys) if memo is not None else {}
+        planned[name] = (items, keys, remembered)
+    wanted = {
+        name: (items, Path(STYLES[name]))
+        for name, (items, keys, remembered) in planned.items()
+        if memo is None or len(remembered) != len(keys)
+    }
+    fresh = citeproc_pandoc.render_many(wanted) if wanted else {}
+    return {name: _render_style(name, records, memo, bases, planned[name], fresh.get(name)) for name in names}
+
+
 def _render_style(
-    name: str, records: Sequence[Record], memo: RenderMemo | None, bases: dict[str, dict[str, Any]]
+    name: str,
+    records: Sequence[Record],
+    memo: RenderMemo | None,
+    bases: dict[str, dict[str, Any]],
+    planned: tuple[list[dict[str, Any]], list[str], dict[str, str]] | None = None,
+    fresh: list[citeproc_pandoc.Rendered] | citeproc_pandoc.RenderError | None = None,
 ) -> tuple[dict[str, _Entry], dict[str, int], str]:
-    """Every record rendered by style ``name``: (entry per key, the style's rank per key, error)."""
-    items = [render_item(r, bases.get(r.key)) for r in records]
-    fingerprint = style_fingerprint(name) if memo is not None else ""
-    keys = _memo_keys(fingerprint, items) if memo is not None else []
-    remembered = memo.get_many(keys) if memo is not None else {}
+    """Every record rendered by style ``name``: (entry per key, the style's rank per key, error).
+    ``planned`` (items, memo keys, memo hits) and ``fresh`` (pandoc's answer) when already known."""
+    if planned is None:
+        items = [render_item(r, bases.get(r.key)) for r in records]
+        fingerprint = style_fingerprint(name) if memo is not None else ""
+        keys = _memo_keys(fingerprint, items) if memo is not None else []
+        remembered = memo.get_many(keys) if memo is not None else {}
+    else:
+        items, keys, remembered = planned
     rendered: list[citeproc_pandoc.Rendered] = []
     error = ""
     if memo is not None and len(remembered) == len(keys):
@@ -290,7 +319,11 @@ def _render_style(
         rendered = [r for _, r in sorted(ranked, key=lambda pair: pair[0])]
     else:
         try:
-            rendered = citeproc_pandoc.render(items, Path(STYLES[name]))
+            if fresh is None:
+                fresh = citeproc_pandoc.render_many({name: (items, Path(STYLES[name]))})[name]
+            if isinstance(fresh, citeproc_pandoc.RenderError):
+                raise fresh
+            rendered = fresh
         except citeproc_pandoc.RenderError as exc:
             error = str(exc)
         found = {r.key: (n, r) for n, r in enumerate(rendered)}
@@ -508,7 +541,9 @@ def _write_refs(
     for style_name in styles:
         if style_name not in STYLES:
             raise ValueError(f"unknown CSL style {style_name!r}; have {', '.join(sorted(STYLES))}")
-        entries, rank, error = _render_style(style_name, listed, memo, bases)
+    rendered_styles = _render_styles(list(dict.fromkeys(styles)), listed, memo, bases)
+    for style_name in styles:
+        entries, rank, error = rendered_styles[style_name]
         if error:
             report.failures.append(RefFailure(style_name, "*", error, [s.label for s in order]))
         sorted_style = citeproc_pandoc.style_info(Path(STYLES[style_name]))[1]

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ..fsutil import atomic_write
+from ..fsutil import atomic_writer
 from ..model import Record, Section
-from .csljson import csl_items
+from .csljson import iter_csl_items
 from .latex import clean_text
 from .mapping import record_kind, zotero_type
 
@@ -341,22 +341,36 @@ def _with_archive_id(record: Record, item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def zotero_rdf_text(records: Sequence[Record]) -> str:
-    """The Zotero RDF file: items in record order, then the collections, parents first."""
+def _write_rdf(write: Callable[[str], object], records: Sequence[Record]) -> None:
+    """The Zotero RDF file, handed to ``write`` item by item (only one item's lines are held)."""
     w = _Writer()
+
+    def flush() -> None:
+        write("\n".join(w.lines) + "\n")
+        w.lines.clear()
+
     w.lines.append('<?xml version="1.0" encoding="UTF-8"?>')
     w.lines.append("<rdf:RDF")
     w.lines.extend(f" xmlns:{prefix}={xml_attr(uri)}" for prefix, uri in NAMESPACES)
     w.lines[-1] += ">"
-    for record, item in zip(records, map(_with_archive_id, records, csl_items(records)), strict=True):
+    for record, item in zip(records, map(_with_archive_id, records, iter_csl_items(records)), strict=True):
         _write_item(w, record, item)
+        flush()
     for root in collection_tree(records):
         for node in root.walk():
             _write_collection(w, node)
     w.lines.append("</rdf:RDF>")
-    return "\n".join(w.lines) + "\n"
+    flush()
+
+
+def zotero_rdf_text(records: Sequence[Record]) -> str:
+    """The Zotero RDF file: items in record order, then the collections, parents first."""
+    pieces: list[str] = []
+    _write_rdf(pieces.append, records)
+    return "".join(pieces)
 
 
 def write_zotero_rdf(records: Sequence[Record], path: str | os.PathLike[str]) -> None:
-    """Write :func:`zotero_rdf_text` to ``path`` atomically."""
-    atomic_write(path, zotero_rdf_text(records))
+    """Write :func:`zotero_rdf_text` to ``path`` atomically, streamed item by item."""
+    with atomic_writer(path) as fh:
+        _write_rdf(fh.write, records)
