@@ -7,7 +7,7 @@ Two modes, both driving the project's own resolver and clients (``resolve_record
   title searches for venues without a TOC;
 * ``per-paper``: what manubot/betterbib-style tools do, one request per paper: arXiv batch
   size 1 and one title per search, Crossref batch size 1, no DBLP TOC (one DBLP title search
-  per paper). Done by patching the clients' module constants and the planner's ``_toc_key`` for
+  per paper). Done by patching the clients' module constants and the planner's ``toc_key`` for
   the duration of the run; nothing under src/ is edited.
 
 The server enforces the same spacing the client is configured with (arXiv 3 s, DBLP 1 s,
@@ -47,18 +47,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 @contextlib.contextmanager
 def per_paper_mode():
     """One request per paper: batch sizes 1, no DBLP TOC (title search instead)."""
-    import mlsys_bib.resolve as resolve
+    import mlsys_bib.resolve.plan as resolve_plan
     from mlsys_bib.sources import arxiv, crossref
 
-    saved = (arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve._toc_key)
+    saved = (arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve_plan.toc_key)
     arxiv.BATCH_SIZE = 1
     arxiv.SEARCH_TITLES_PER_REQUEST = 1
     crossref.BATCH_SIZE = 1
-    resolve._toc_key = lambda record: None
+    resolve_plan.toc_key = lambda record: None
     try:
         yield
     finally:
-        arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve._toc_key = saved
+        arxiv.BATCH_SIZE, arxiv.SEARCH_TITLES_PER_REQUEST, crossref.BATCH_SIZE, resolve_plan.toc_key = saved
 
 
 def planned_requests(records: list[Any], settings: Any) -> dict[str, int]:
@@ -114,7 +114,7 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
             {},
             **fake.settings_overrides(),
             cache_path=cache,
-            min_interval=f"arxiv={intervals['arxiv']},dblp={intervals['dblp']}",
+            min_interval=f"arxiv={intervals['arxiv']},dblp={intervals['dblp']},dblp-sparql={intervals['dblp']}",
             progress=False,
         )
         ctx = per_paper_mode() if mode == "per-paper" else contextlib.nullcontext()
@@ -129,10 +129,11 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
         "arxiv": intervals["arxiv"],
         "dblp": intervals["dblp"],
         "crossref": CROSSREF_WINDOW / CROSSREF_LIMIT,
+        "dblp-sparql": intervals["dblp"],
     }
     served = {s: n - stats["politeness"].get(s, 0) for s, n in stats["requests"].items()}
     per_service_floor = {
-        s: max(0, served.get(s, 0) - 1) * spacing.get(s, 0.0) for s in ("arxiv", "crossref", "dblp")
+        s: max(0, served.get(s, 0) - 1) * spacing.get(s, 0.0) for s in ("arxiv", "crossref", "dblp", "dblp-sparql")
     }
     # Crossref's second round (DOIs arXiv reported) can only start once arXiv has answered.
     round2 = max(0, served.get("crossref", 0) - plan["crossref_batches"])
@@ -140,7 +141,8 @@ def run_mode(mode: str, list_path: str | None, scale: float, subset: int, workdi
     chains = {
         "arxiv_then_crossref_round2": per_service_floor["arxiv"] + round2 * spacing["crossref"],
         "crossref_round1": max(0, round1 - 1) * spacing["crossref"],
-        "dblp": per_service_floor["dblp"],
+        # DBLP's SPARQL queries and searches are sent by one worker, one after the other
+        "dblp": per_service_floor["dblp"] + per_service_floor["dblp-sparql"],
     }
     floor = max(chains.values())
     return {

@@ -47,7 +47,7 @@ class Truth:
     """
 
     def __init__(self, records: list[Record], fake: Any) -> None:
-        from mlsys_bib.resolve import _toc_key, plan_lookups
+        from mlsys_bib.resolve.plan import plan_lookups, toc_key
         from mlsys_bib.text.titles import search_words
 
         papers = fake.catalog.papers[: len(records)]
@@ -69,7 +69,7 @@ class Truth:
                     add(f"{ident.kind}:{ident.value}", record.key)
             if paper.doi:
                 add(f"doi:{paper.doi.lower()}", record.key)
-            toc = _toc_key(record)
+            toc = toc_key(record)
             if toc:
                 add(f"toc:{toc}", record.key)
             if record.key in plan.dblp_search:

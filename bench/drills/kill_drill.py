@@ -154,6 +154,9 @@ class Drill:
         env["MLSYS_BIB_CACHE"] = str(cache)
         env["MLSYS_BIB_MIN_INTERVAL"] = "arxiv=0,dblp=0,crossref=0,doi=0"
         env["MLSYS_BIB_TIMEOUT"] = "10"
+        # the search API's one request per venue-year or title: many requests to kill between
+        # (DBLP's SPARQL batches would resolve the drill's list in five)
+        env["MLSYS_BIB_DBLP_SPARQL_URL"] = "none"
         env.pop("MLSYS_BIB_OFFLINE", None)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.frozen), env.get("PYTHONPATH", "")) if p)
         if killpoint:

@@ -16,47 +16,24 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .fsutil import atomic_write
 from .keys import KeyLock
+from .lists import (  # noqa: F401  (their home is lists.py)
+    BUNDLED_LIST,
+    bundled_list_path,
+    decode_list,
+    read_list,
+    read_list_checked,
+)
 from .model import Record
 from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
-BUNDLED_LIST = "ml-systems-papers.md"
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
-
-
-def bundled_list_path() -> Path:
-    """The copy of the paper list shipped inside the package (works without ../shared)."""
-    return Path(str(resources.files("mlsys_bib") / "data" / BUNDLED_LIST))
-
-
-def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
-    """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
-    if source is None:
-        path = bundled_list_path()
-        return path.read_text(encoding="utf-8", errors="replace"), f"bundled:{BUNDLED_LIST}"
-    text_source = str(source)
-    if text_source.startswith(("http://", "https://")):
-        from .net.http import HttpClient
-
-        settings = settings or Settings.from_env()
-        with HttpClient(settings) as http:
-            response = http.get("list", text_source)
-        if response.status != 200:
-            raise OSError(f"{text_source}: HTTP {response.status}")
-        return response.content.decode("utf-8", errors="replace"), text_source
-    path = Path(text_source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
-    return raw.decode("utf-8", errors="replace"), str(path)
 
 
 def load_list(
@@ -167,6 +144,12 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
         s.label for record in recordset.records for s in record.sections
     )
     reports = parsed.reports
+    # only when there are any: the report of a clean list stays byte-identical to earlier builds
+    warnings = [
+        {"file": r.file, "line": r.line, "reason": r.reason, "text": r.text[:200],
+         **({"list": r.source} if r.source else {})}
+        for r in reports if r.kind is LineKind.WARNING
+    ]
     return {
         "list": parsed.title,
         "items": len(parsed.items),
@@ -193,6 +176,7 @@ def list_report(recordset: RecordSet) -> dict[str, Any]:
             for r in reports
             if r.kind is LineKind.UNPARSED
         ],
+        **({"warnings": warnings} if warnings else {}),
         "skipped_outside_paper_sections": len([r for r in reports if r.kind is LineKind.SKIPPED]),
         "skipped": dict(sorted(Counter(r.reason for r in reports if r.kind is LineKind.SKIPPED).items())),
         "unknown_tags": [{"tag": t, "lines": lines} for t, lines in sorted(recordset.unknown_tags.items())],
@@ -293,7 +277,10 @@ def build(
 
     ``site``: also write ``out_dir/site/``, the browsable page (needs the reference lists).
     """
-    with _lazier_gc(), one_build_at_a_time(Path(out_dir)):
+    from .export.manifest import recording
+
+    # every file written under out_dir is recorded; the manifest is saved when the build succeeds
+    with _lazier_gc(), one_build_at_a_time(Path(out_dir)), recording(Path(out_dir)):
         out = Path(out_dir)
         settings = settings or Settings.from_env()
         lock = KeyLock.load(lock_path or out / "keys.lock")

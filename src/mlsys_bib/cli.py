@@ -26,6 +26,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "crossref_url": args.crossref_url,
         "doi_url": args.doi_url,
         "dblp_url": args.dblp_url,
+        "dblp_sparql_url": args.dblp_sparql_url,
         "cache_path": Path(args.cache) if args.cache else None,
         "mailto": args.mailto,
         "offline": True if getattr(args, "offline", False) else None,
@@ -42,6 +43,10 @@ def _add_service_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--crossref-url", help="Crossref REST base URL [MLSYS_BIB_CROSSREF_URL]")
     g.add_argument("--doi-url", help="doi.org base URL [MLSYS_BIB_DOI_URL]")
     g.add_argument("--dblp-url", help="DBLP base URL [MLSYS_BIB_DBLP_URL]")
+    g.add_argument(
+        "--dblp-sparql-url",
+        help="DBLP SPARQL base URL; default follows --dblp-url [MLSYS_BIB_DBLP_SPARQL_URL]",
+    )
     g.add_argument("--cache", help="cache file (SQLite) [MLSYS_BIB_CACHE]")
     g.add_argument("--mailto", help="contact address for the polite pools [MLSYS_BIB_MAILTO]")
     g.add_argument("--offline", action="store_true", help="never touch the network; use cache and list data")
@@ -90,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="counts per section, venue and year")
     list_option(s)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--out", default="exports", help="where a build's report.json is read from [exports]")
 
     v = sub.add_parser("verify", help="check a paper's .bib against the curated set (offline)")
     v.add_argument("bib", help="the .bib file to check (BibTeX or biblatex; never modified)")
@@ -120,8 +126,44 @@ def _sources(args: argparse.Namespace) -> object:
     return args.source[0] if len(args.source) == 1 else list(args.source)
 
 
+#: An error or warning line is cut here: list text (a megabyte heading, a hostile tag) must never
+#: flood a terminal or a CI log; report.json keeps the detail.
+MAX_MESSAGE = 300
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` on one line, whitespace and control characters folded, at most ``limit`` characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in message[: limit * 4]).split())
+    if len(message) > limit * 4 or len(text) > limit:
+        return text[: limit - 1] + "\u2026"
+    return text
+
+
 def _err(message: str) -> None:
-    print(f"mlsys-bib: {message}", file=sys.stderr)
+    print(f"mlsys-bib: {one_line(message)}", file=sys.stderr)
+
+
+def _collapsed(lines: Sequence[str]) -> list[str]:
+    """Repeats of one message (a line of 50 empty bullets) as one line ending in `` (xN)``.
+
+    The message is cut before the count is added, so the count survives :func:`one_line`'s cap."""
+    out: list[str] = []
+    for line, n in Counter(lines).items():
+        if n == 1:
+            out.append(line)
+        else:
+            suffix = f" (x{n})"
+            out.append(one_line(line, MAX_MESSAGE - len(suffix) - len("mlsys-bib: ")) + suffix)
+    return out
+
+
+def _warning_lines(rep: dict[str, object]) -> list[str]:
+    """``file:line: reason: text`` for each warning the list gave (damaged bytes, cut tags)."""
+    return [
+        f"{w['file'] or w.get('list') or 'list'}:{w['line']}: {w['reason']}"
+        + (f": {str(w['text'])[:100]}" if w.get("text") else "")
+        for w in rep.get("warnings", [])  # type: ignore[union-attr]
+    ]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -141,9 +183,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         site=not args.no_site,
     )
     rep = result.report
-    for u in rep["unparsed"]:
-        where = f"{u['list']}: " if u.get("list") else ""
-        _err(f"{where}line {u['line']}: not understood ({u['reason']}): {u['text'][:100]}")
+    unparsed = [
+        f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: not understood ({u['reason']}): "
+        f"{u['text'][:100]}"
+        for u in rep["unparsed"]
+    ]
+    for line in _collapsed(unparsed):
+        _err(line)
+    for line in _warning_lines(rep):
+        _err(f"warning: {line}")
     print(
         f"{rep['items']} items -> {rep['records']} records ({rep['merges']} merged), "
         f"{rep['continuation_lines']} continuation lines, {len(rep['notes'])} notes, "
@@ -152,6 +200,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     verdicts = rep.get("verdicts", {})
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.items()))
+    published_line = _published_since_listed((rep.get("resolve") or {}).get("published_since_listed") or [])
+    if published_line:
+        print(published_line)
     if result.resolve_report is not None:
         requests = getattr(result.resolve_report, "requests", {})
         print("requests: " + (", ".join(f"{k} {v}" for k, v in sorted(requests.items()) if v) or "none"))
@@ -208,14 +259,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     recordset = load_list(_sources(args), allow_empty=True)
     rep = list_report(recordset)
-    errors = [
+    errors = _collapsed([
         f"{u['list'] + ': ' if u.get('list') else ''}line {u['line']}: {u['reason']}: {u['text'][:120]}"
         for u in rep["unparsed"]
-    ]
+    ])
     per_list = recordset.list_reports or [{"source": rep["list"], "items": rep["items"]}]
-    errors += [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
-    warnings = [
-        f"lines {', '.join(map(str, t['lines']))}: unknown venue tag [{t['tag']}]"
+    empty = [f"{r['source']}: no papers found: a build would fail" for r in per_list if not r["items"]]
+    errors += empty
+    # the summary counts what is wrong (one per unparsed bullet, as report.json does), not lines shown
+    n_errors = len(rep["unparsed"]) + len(empty)
+    warnings = _warning_lines(rep) + [
+        f"lines {', '.join(map(str, t['lines'][:20]))}: unknown venue tag [{t['tag'][:100]}]"
         for t in rep["unknown_tags"]
     ]
     warnings += [
@@ -230,15 +284,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         for e in errors:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {one_line(e)}", file=sys.stderr)
         for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(f"warning: {one_line(w)}", file=sys.stderr)
         for n in notes:
-            print(f"note: {n}", file=sys.stderr)
+            print(f"note: {one_line(n)}", file=sys.stderr)
         sys.stderr.flush()  # the summary must not run into the last warning on a shared terminal
         print(
             f"{rep['items']} items, {rep['records']} records, {rep['merges']} merged; "
-            f"{len(errors)} errors, {len(warnings)} warnings, {len(notes)} notes"
+            f"{n_errors} errors, {len(warnings)} warnings, {len(notes)} notes"
         )
     return 1 if errors else 0
 
@@ -263,6 +317,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "identifiers": dict(ids.most_common()),
         "records_without_identifier": sum(1 for r in recordset.records if not r.identifiers),
     }
+    try:  # what the last build found out (stats itself reads only the list)
+        built = json.loads((Path(args.out) / "report.json").read_text(encoding="utf-8"))
+        rows = (built.get("resolve") or {}).get("published_since_listed") or []
+        out["published_since_listed"] = len(rows)
+        published_line = _published_since_listed(rows)
+    except (OSError, ValueError, AttributeError):
+        published_line = ""
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0
@@ -278,6 +339,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         + f", none {out['records_without_identifier']}"
     )
     print("top venues: " + ", ".join(f"{k} {v}" for k, v in venues.most_common(15)))
+    if published_line:
+        print(published_line + f" (last build in {args.out})")
     return 0
 
 
@@ -321,6 +384,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(Path(args.out), args.port)
 
 
+def _published_since_listed(rows: list[dict[str, object]]) -> str:
+    """One line for build, status and stats: how many papers the list still tags as preprints (or
+    at the wrong venue) are cited as published, with three examples (old tag -> venue)."""
+    if not rows:
+        return ""
+    shown = ", ".join(f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in rows[:3])
+    return f"published since listed: {len(rows)} — e.g. {shown}"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     path = Path(args.out) / "report.json"
     try:
@@ -330,12 +402,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 2
     print(f"{rep['records']} records: " + ", ".join(f"{k} {v}" for k, v in rep.get("verdicts", {}).items()))
     resolve = rep.get("resolve") or {}
-    published = resolve.get("published_since_listed") or []
-    if published:
-        shown = ", ".join(
-            f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in published[:3]
-        )
-        print(f"  published since listed: {len(published)} — e.g. {shown}")
+    published_line = _published_since_listed(resolve.get("published_since_listed") or [])
+    if published_line:
+        print("  " + published_line)
     doubtful = resolve.get("published_ambiguous") or []
     if doubtful:
         print(f"  published version not used (ambiguous): {len(doubtful)} — e.g. {doubtful[0]['key']}: "
@@ -442,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise
-        _err(" ".join(str(exc).split()))
+        _err(str(exc))
         lists, build = sys.modules.get("mlsys_bib.lists"), sys.modules.get("mlsys_bib.build")
         refused = tuple(getattr(m, n) for m, n in ((lists, "EmptyListError"), (build, "ShrinkError")) if m)
         return 1 if isinstance(exc, refused) else 2

@@ -20,7 +20,7 @@ from .version import __version__
 SERVICES: frozenset[str] = frozenset({"arxiv", "doi", "dblp"})
 #: Seconds between two requests to one service. arXiv asks for 3 s; DBLP throttles bursts.
 DEFAULT_MIN_INTERVAL: Mapping[str, float] = MappingProxyType(
-    {"arxiv": 3.0, "dblp": 1.0, "crossref": 0.0, "doi": 0.0}
+    {"arxiv": 3.0, "dblp": 1.0, "dblp-sparql": 1.0, "crossref": 0.0, "doi": 0.0}
 )
 HOMEPAGE = "https://github.com/mlsys-bib/mlsys_bib"
 
@@ -29,6 +29,7 @@ _ENV_STR = {
     "crossref_url": "MLSYS_BIB_CROSSREF_URL",
     "doi_url": "MLSYS_BIB_DOI_URL",
     "dblp_url": "MLSYS_BIB_DBLP_URL",
+    "dblp_sparql_url": "MLSYS_BIB_DBLP_SPARQL_URL",
     "mailto": "MLSYS_BIB_MAILTO",
 }
 
@@ -88,6 +89,10 @@ class Settings:
     crossref_url: str = "https://api.crossref.org"
     doi_url: str = "https://doi.org"
     dblp_url: str = "https://dblp.org"
+    #: DBLP's SPARQL endpoint's base; "" = derived from ``dblp_url`` (``sparql.dblp.org`` for the
+    #: real DBLP, the same server otherwise, so pointing DBLP at a mirror or a test server moves
+    #: both); ``none`` = no SPARQL endpoint (a mirror without one): the search API does it all.
+    dblp_sparql_url: str = ""
     cache_path: Path = field(default_factory=_default_cache_path)
     mailto: str = ""
     offline: bool = False
@@ -101,8 +106,11 @@ class Settings:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("arxiv_url", "crossref_url", "doi_url", "dblp_url"):
+        for name in ("arxiv_url", "crossref_url", "doi_url", "dblp_url", "dblp_sparql_url"):
             object.__setattr__(self, name, str(getattr(self, name)).rstrip("/"))
+        if not self.dblp_sparql_url:
+            derived = "https://sparql.dblp.org" if self.dblp_url == "https://dblp.org" else self.dblp_url
+            object.__setattr__(self, "dblp_sparql_url", derived)
         object.__setattr__(self, "cache_path", Path(self.cache_path))
         merged = dict(DEFAULT_MIN_INTERVAL)
         merged.update({k: float(v) for k, v in dict(self.min_interval).items()})
@@ -169,6 +177,11 @@ class Settings:
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``dataclasses.replace`` with validation)."""
         return replace(self, **changes)
+
+    @property
+    def sparql(self) -> bool:
+        """Whether DBLP's SPARQL endpoint is to be used (``--dblp-sparql-url none`` turns it off)."""
+        return self.dblp_sparql_url.lower() != "none"
 
     def interval(self, service: str) -> float:
         """The configured minimum spacing for ``service`` in seconds (0 for unknown services)."""

@@ -7,9 +7,20 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 _UMASK_LOCK = threading.Lock()
+_WRITE_HOOKS: list[Callable[[Path], None]] = []
+
+
+def add_write_hook(hook: Callable[[Path], None]) -> None:
+    """Call ``hook(path)`` for every file :func:`atomic_write` writes (or finds already up to date).
+
+    The export manifest (:mod:`mlsys_bib.export.manifest`) learns this way what a build wrote,
+    whatever writer wrote it."""
+    if hook not in _WRITE_HOOKS:
+        _WRITE_HOOKS.append(hook)
 
 
 def _umask() -> int:
@@ -67,6 +78,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for hook in _WRITE_HOOKS:
+        hook(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     # A run killed between mkstemp and rename leaves its temporary behind; the next write of the
     # same file sweeps it up, so exports/ never accumulates (or commits) half-written files.

@@ -102,13 +102,29 @@ def name_part(title: str, aliases: Sequence[str] = ()) -> str:
     return slug[:_WORD_MAX] or "untitled"
 
 
+#: The venue part of a key: no venue acronym is longer (``ieeemicro``, ``hotstorage``).
+_VENUE_MAX = 16
+#: A whole key (name, ``-``, venue, year) stays under this, before any ``-b`` suffix; the list's
+#: longest is 39 (``understandingcharacterizing-ieeemicro25``), so no existing key changes.
+KEY_MAX = 40
+
+
 def venue_part(venue: str, year: int | None) -> str:
-    v = ascii_slug(venue)[:16] or "nd"
+    v = ascii_slug(venue[:1000])[:_VENUE_MAX] or "nd"
     return f"{v}{year % 100:02d}" if year else v
 
 
 def base_key(title: str, venue: str, year: int | None, aliases: Sequence[str] = ()) -> str:
-    return f"{name_part(title, aliases)}-{venue_part(venue, year)}"
+    """``name-venueYY``; the venue part, then the name, shortened when together over :data:`KEY_MAX`."""
+    name, where = name_part(title, aliases), venue_part(venue, year)
+    over = len(name) + 1 + len(where) - KEY_MAX
+    if over > 0:
+        yy = f"{year % 100:02d}" if year else ""
+        v = where[: len(where) - len(yy)]
+        v = v[: max(8, len(v) - over)]
+        where = v + yy
+        name = name[: KEY_MAX - 1 - len(where)]
+    return f"{name}-{where}"
 
 
 class KeyLock:
@@ -149,7 +165,46 @@ class KeyLock:
         scheme = data.get("scheme", 1)
         if not isinstance(scheme, int):
             raise ValueError(f"{path}: 'scheme' must be a number")
-        return cls(data.get("keys", {}), path, scheme=scheme, renamed=renamed)
+        lock = cls(data.get("keys", {}), path, scheme=scheme, renamed=renamed)
+        lock._check_titles_only()
+        return lock
+
+    def line_of(self, identity: str) -> int | None:
+        """The line of ``identity``'s entry in the lock file (one entry per line, as :meth:`save`
+        writes it), for ``keys.lock:LINE`` in errors; None when unknown."""
+        if self.path is None:
+            return None
+        needle = json.dumps(identity, ensure_ascii=False) + ":"
+        try:
+            lines = self.path.read_text(encoding="utf-8").split("\n")
+        except OSError:
+            return None
+        return next((n for n, line in enumerate(lines, 1) if line.strip().startswith(needle)), None)
+
+    def where(self, identity: str) -> str:
+        if self.path is None:
+            return ""
+        line = self.line_of(identity)
+        return f"{self.path}:{line}: " if line else f"{self.path}: "
+
+    def _check_titles_only(self) -> None:
+        """Two titles locked to one key with no identifier between them are two papers sharing a
+        key: this tool never writes that (a paper gets a second title entry only through an
+        identifier it kept), so the lock was edited. Refused while both papers are listed and also
+        after one leaves the list, when the other would silently take its key."""
+        by_key: dict[str, list[str]] = collections.defaultdict(list)
+        for identity, key in self.entries.items():
+            by_key[key].append(identity)
+        for key, identities in sorted(by_key.items()):
+            titles = [i for i in identities if i.startswith("title:")]
+            if len(titles) > 1 and len(titles) == len(identities):
+                first, second = sorted(titles, key=lambda i: self.line_of(i) or 0)[:2]
+                raise KeyLockError(
+                    f"{self.where(second)}key {key!r} is locked to two papers: "
+                    f"{first.removeprefix('title:')[:80]!r} (line {self.line_of(first)}) and "
+                    f"{second.removeprefix('title:')[:80]!r} (line {self.line_of(second)}), with no "
+                    "identifier linking them; give one of them its own key"
+                )
 
     def former_keys(self, key: str) -> list[str]:
         """The keys this key replaced (biblatex ``ids``: documents citing them still compile)."""
@@ -222,7 +277,7 @@ def _check_shared(lock: KeyLock, papers: list, first: int, second: int, identity
     second paper's *own* identity the first paper's key says the two are one paper: refuse it."""
     if identity in papers[first][0]:
         return
-    where = f"{lock.path}: " if lock.path else ""
+    where = lock.where(identity)
     raise KeyLockError(
         f"{where}key {key!r} is locked to two papers: {papers[first][1][:80]!r} and "
         f"{papers[second][1][:80]!r} (entry {identity!r}); give one of them its own key"

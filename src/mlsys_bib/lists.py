@@ -14,11 +14,12 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .parse.markdown import LineKind, ParsedList
+from .parse.markdown import LineKind, LineReport, ParsedList, normalise_text, shown_line
 from .parse.shape import parse_any
 
 if sys.version_info >= (3, 11):
@@ -26,7 +27,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["EmptyListError", "ListSource", "list_stats", "read_lists", "sources_from_toml"]
+__all__ = [
+    "BUNDLED_LIST", "EmptyListError", "ListSource", "bundled_list_path", "decode_list", "list_stats",
+    "read_list", "read_list_checked", "read_lists", "sources_from_toml",
+]  # fmt: skip
 
 
 class EmptyListError(ValueError):
@@ -100,22 +104,87 @@ def list_stats(parsed: ParsedList) -> dict[str, Any]:
     }
 
 
+BUNDLED_LIST = "ml-systems-papers.md"
+
+
+def bundled_list_path() -> Path:
+    """The copy of the paper list shipped inside the package (works without ../shared)."""
+    return Path(str(resources.files("mlsys_bib") / "data" / BUNDLED_LIST))
+
+
+def read_list(source: str | Path | None, settings: Settings | None = None) -> tuple[str, str]:
+    """(text, name) of the list at a path or http(s) URL; the bundled list when None."""
+    text, name, _ = read_list_checked(source, settings)
+    return text, name
+
+
+def read_list_checked(
+    source: str | Path | None, settings: Settings | None = None
+) -> tuple[str, str, list[int]]:
+    """(text, name, damaged) where ``damaged`` are the lines (1-based, as the parser numbers them)
+    in which bytes that are not UTF-8 were replaced by U+FFFD: a reader must hear of them."""
+    if source is None:
+        path = bundled_list_path()
+        return _decoded(path.read_bytes(), f"bundled:{BUNDLED_LIST}")
+    text_source = str(source)
+    if text_source.startswith(("http://", "https://")):
+        from .net.http import HttpClient
+
+        settings = settings or Settings.from_env()
+        with HttpClient(settings) as http:
+            response = http.get("list", text_source)
+        if response.status != 200:
+            raise OSError(f"{text_source}: HTTP {response.status}")
+        return _decoded(response.content, text_source)
+    path = Path(text_source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise OSError(f"cannot read list {path}: {exc.strerror or exc}") from exc
+    return _decoded(raw, str(path))
+
+
+def _decoded(raw: bytes, name: str) -> tuple[str, str, list[int]]:
+    text, damaged = decode_list(raw)
+    return text, name, damaged
+
+
+def decode_list(raw: bytes) -> tuple[str, list[int]]:
+    """UTF-8 text with invalid bytes replaced by U+FFFD (as before), and the lines where that happened.
+
+    The lines are found on a second decoding that keeps each bad byte as a lone surrogate, which no
+    valid text contains; line ends are ASCII in both, so the numbering is the parser's."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\ufffd" not in text:
+        return text, []
+    marked = normalise_text(raw.decode("utf-8", errors="surrogateescape"))
+    bad = re.compile("[\udc80-\udcff]")
+    return text, [n for n, line in enumerate(marked.split("\n"), 1) if bad.search(line)]
+
+
 def read_lists(
     sources: Sequence[ListSource], settings: Settings | None = None, *, allow_empty: bool = False
 ) -> tuple[ParsedList, list[str], list[dict[str, Any]]]:
     """One ParsedList for all ``sources`` (sections prefixed when there are several), the texts read
     (for the report's checksum), and a report per list. Raises EmptyListError for a list with no paper
     unless ``allow_empty`` (``check`` reports the lines first, then fails)."""
-    from .build import read_list
-
     several = len(sources) > 1
     combined = ParsedList()
     texts: list[str] = []
     reports: list[dict[str, Any]] = []
     prefixes: set[str] = set()
     for src in sources:
-        text, name = read_list(src.location, settings)
+        text, name, damaged = read_list_checked(src.location, settings)
         parsed = parse_any(text, name=name)
+        if damaged:
+            lines = normalise_text(text).split("\n")
+            parsed.reports.extend(
+                LineReport(n, shown_line(lines[n - 1]), LineKind.WARNING, "invalid UTF-8 replaced by U+FFFD")
+                for n in damaged
+            )
+        for report in parsed.reports:
+            if report.kind is LineKind.WARNING:
+                report.file = name
         parsed.title = parsed.title or name
         if not parsed.items and not allow_empty:
             stats = list_stats(parsed)

@@ -108,9 +108,13 @@ class Provenance:
     source: str  # "list", "arxiv", "crossref", "doi", "dblp", "venues"
     ref: str = ""  # "L123", "arxiv:2401.08895v2", "doi:10.1145/...", "dblp:conf/osdi/XiaoBRSKHPPZZYZ18"
     fetched: str = ""  # ISO-8601 UTC time of the fetch; "" for list data
+    #: what the values were derived from inside that answer, when not the answer itself: arXiv's
+    #: ``journal_ref`` read as a venue (see resolve.merge), which counts as published
+    via: str = ""
 
     def __str__(self) -> str:
         text = f"{self.source}:{self.ref}" if self.ref else self.source
+        text = f"{text}#{self.via}" if self.via else text
         return f"{text}@{self.fetched}" if self.fetched else text
 
 
@@ -156,6 +160,9 @@ class Metadata:
 
     provenance: Provenance
     values: dict[str, Any] = field(default_factory=dict)
+    #: Every venue name the source gives (DBLP: ``("NeurIPS", "NeurIPS Workshops")``), for matching
+    #: a hit to the list's tag and finding it in the venue table; not a record field.
+    venue_names: tuple[str, ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)

@@ -48,7 +48,9 @@ _KEYS: dict[str, type] = {
     "dblp_toc_until": int,
     "volume_offset": int,
     "dblp_toc_size": int,
+    "dblp_streams": list,
 }
+_STREAM = re.compile(r"^(?:conf|journals)/[a-z0-9_-]+$")
 _PLACEHOLDERS = frozenset({"year", "volume"})
 
 
@@ -77,6 +79,7 @@ class Venue:
     dblp_toc_until: int | None = None
     volume_offset: int | None = None
     dblp_toc_size: int = 0  # papers in one year's TOC, roughly: large TOCs cost several pages
+    dblp_streams: tuple[str, ...] = ()  # DBLP streams the venue publishes in (conf/asplos, ...)
 
     def label(self, year: int | None = None) -> str:
         """The short form used in citations: ``OSDI '22``, ``ES-FoMo @ ICML '24``, ``arXiv``."""
@@ -110,6 +113,15 @@ class Venue:
             return None
         number = year - self.volume_offset
         return number if number > 0 else None
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The DBLP streams to look for this venue's papers in: the table's ``dblp_streams``, else
+        the stream of its TOC key (``db/conf/osdi/osdi{year}.bht`` -> ``conf/osdi``)."""
+        if self.dblp_streams:
+            return self.dblp_streams
+        parts = self.dblp_toc.split("/")
+        return ("/".join(parts[1:3]),) if len(parts) >= 4 and parts[0] == "db" else ()
 
     def toc_key(self, year: int) -> str | None:
         """The DBLP table-of-contents key of ``year`` (``db/conf/osdi/osdi2022.bht``), or None.
@@ -178,6 +190,9 @@ def _check_entry(raw: Any, index: int, source: str) -> dict[str, Any]:
             raise _fail(source, entry, f"dblp_toc {toc!r} must use {{year}} or {{volume}} and nothing else")
         if "volume" in fields and "volume_offset" not in raw:
             raise _fail(source, entry, "dblp_toc uses {volume} but volume_offset is missing")
+    streams = raw.get("dblp_streams", [])
+    if not all(isinstance(x, str) and _STREAM.match(x) for x in streams):
+        raise _fail(source, entry, f"dblp_streams {streams!r} must be DBLP streams like 'conf/asplos'")
     return raw
 
 
@@ -228,6 +243,7 @@ def _build(text: str, source: str) -> _Table:
             dblp_toc_until=row.get("dblp_toc_until"),
             volume_offset=row.get("volume_offset"),
             dblp_toc_size=row.get("dblp_toc_size", 0),
+            dblp_streams=tuple(row.get("dblp_streams", [])),
         )
         for row in checked
     ]

@@ -142,7 +142,9 @@ def test_failed_extra_toc_makes_the_verdict_partial(tmp_path):
     with FakeServices(records=records()) as fs:
         settings = Settings.from_env(
             cache_path=tmp_path / "cache.sqlite", retries=0, **fs.settings_overrides()
-        ).with_(dblp_url="http://127.0.0.1:9", min_interval={"arxiv": 0, "dblp": 0})
+        ).with_(
+            dblp_url="http://127.0.0.1:9", dblp_sparql_url="http://127.0.0.1:9", min_interval={"arxiv": 0, "dblp": 0}
+        )
         recs = records()
         resolve_records(recs, settings)
     with_id = recs[0]

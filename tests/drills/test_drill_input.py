@@ -53,12 +53,12 @@ def bullet_lines(text: str) -> Counter[int]:
     markdown-it normalises CRLF, CR and NUL itself; only the BOM is stripped here, as the
     parser does, because a BOM before ``# Title`` would otherwise hide the heading.
     """
-    from mlsys_bib.parse.markdown import MAX_NESTING
+    from mlsys_bib.parse.markdown import MAX_NESTING, tokenize
 
     md = MarkdownIt("commonmark")
     md.options["maxNesting"] = MAX_NESTING
     text = text.lstrip("\ufeff")
-    tokens = md.parse(text)
+    tokens, _ = tokenize(md, text)  # markdown-it, resumed after a line nested past its limit
     found = Counter((t.map or [0])[0] + 1 for t in tokens if t.type == "list_item_open")
     # markdown-it drops what lies beyond its nesting limit: a line that is a bullet by the
     # CommonMark rule but got no list item must still be accounted for, once
@@ -80,11 +80,18 @@ def check_accounting(text: str, parse=None) -> ParsedList:  # type: ignore[no-un
     parsed = (parse or parse_list)(text)
     expected = bullet_lines(text)
     got: Counter[int] = Counter(item.line for item in parsed.items)
-    got.update(r.line for r in parsed.reports)
+    # A warning (a venue tag cut to 100 characters) is said *about* a paper that was read: it is no
+    # account of a bullet of its own, so it is not counted, but it must point at a paper item.
+    warnings = [r for r in parsed.reports if r.kind == "warning"]
+    accounts = [r for r in parsed.reports if r.kind != "warning"]
+    got.update(r.line for r in accounts)
     missing = expected - got
     extra = got - expected
     assert not missing and not extra, f"bullets lost {sorted(missing)}; invented {sorted(extra)}"
-    for report in parsed.reports:
+    item_at = {item.line for item in parsed.items}
+    for report in warnings:
+        assert report.line in item_at and report.reason, report
+    for report in accounts:
         assert report.kind in REPORT_KINDS, report
         if report.kind == "unparsed":
             assert report.reason, report
@@ -227,7 +234,12 @@ def check_cli_names_lines(raw: bytes, path: Path) -> None:
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     empty = not parsed.items  # never a silent 0: a list without papers fails check too
     assert code == (1 if unparsed or empty else 0), (code, err[-500:])
-    named = sorted(int(m[1]) for m in (re.match(r"error: line (\d+): \S", e) for e in errors) if m)
+    # identical messages print once with " (xN)" (ten empty bullets on one line): N lines named
+    named = sorted(
+        int(m[1])
+        for m in (re.match(r"error: line (\d+): \S(?:.*? \(x(\d+)\)$)?", e) for e in errors) if m
+        for _ in range(int(m[2] or 1))
+    )
     assert named == unparsed, (named, unparsed, err[-800:])
     assert f"{len(unparsed) + empty} errors" in out
 
@@ -275,12 +287,15 @@ def test_seed_itself_is_fully_accounted_for():
         "\ufeff# T\r## 1. S\r- [OSDI'22] T1\r\t- slides: [x](https://x.org)\r",
         "# T\n\n## 1. S\n- [OSDI'22] A\x00B [x](https://arxiv.org/abs/2401.0\x00001)\n- \x00\n",
         "# T\n\n## 1. S\n- [OSDI'22] [](https://arxiv.org/abs/2401.00001)\n- [OSDI'22]\n- []\n- [](\n",
+        "# T\r## 1. S\r- [OSDI'22] A\r" + "- " * 150 + "[OSDI'22] deep\r- [OSDI'22] after\r",
+        "# T\n\n## 1. S\n- [" + "(" * 150 + "]" * 50 + "\n- [OSDI'22] after\n",
     ],
     ids=["empty", "bom", "nuls", "dash-storm", "200k-title", "50k-brackets", "200-deep", "300-quotes",
-         "crlf", "cr-only", "nul-in-link", "empty-parts"],  # fmt: skip
+         "crlf", "cr-only", "nul-in-link", "empty-parts", "cr-before-deep", "cut-tag"],  # fmt: skip
 )
-def test_pathological_lists(text):
+def test_pathological_lists(text, tmp_path):
     check_accounting(text)
+    check_cli_names_lines(text.encode("utf-8"), tmp_path / "list.md")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,6 +328,17 @@ def test_check_on_a_list_with_known_errors(tmp_path):
     for n in (5, 6):
         assert re.search(rf"^error: line {n}: ", err, re.M), err
     assert "2 items" in out
+
+
+def test_check_counts_every_unparsed_bullet_when_it_prints_repeats_once(tmp_path):
+    """Nine empty bullets on one line print as one ``(x9)`` line; the summary still says 9 errors."""
+    path = tmp_path / "ten.md"
+    path.write_text("# L\n\n## 1. A\n- [OSDI'22] A\n- - - - - - - - - - [OSDI'22] Deep: x\n", encoding="utf-8")
+    code, out, err = run_cli(["-q", "check", "--list", str(path)])
+    assert code == 1
+    assert [e for e in err.splitlines() if e.startswith("error: ")] == ["error: line 5: empty bullet: (x9)"]
+    assert "9 errors" in out
+    check_cli_names_lines(path.read_bytes(), path)
 
 
 def test_check_messages_are_one_line_each(tmp_path):

@@ -375,6 +375,7 @@ def papers_from_records(
     from mlsys_bib.venues import lookup
 
     papers = []
+    stream_keys: set[str] = set()
     for record in records:
         title = record.title
         tag = record.tag
@@ -400,6 +401,14 @@ def papers_from_records(
             vol = venue.volume(year)
             paper.volume = str(vol) if vol is not None else ""
             paper.toc_key = venue.toc_key(year) or ""
+            if not paper.toc_key and venue.streams:
+                # a venue DBLP has no TOC key for here: its papers still live in its stream
+                salt, key = 0, _dblp_key(venue.streams[0], paper)
+                while key in stream_keys:
+                    salt += 1
+                    key = _dblp_key(venue.streams[0], paper, salt)
+                stream_keys.add(key)
+                paper.dblp_key = key
         else:
             paper.kind = "preprint"
             paper.venue = "CoRR"
@@ -1437,6 +1446,70 @@ class FakeServices:
         page = f"<html><head><title>{html.escape(paper.title)}</title></head><body><h1>{html.escape(paper.title)}</h1></body></html>"
         return _Reply(200, page.encode(), "text/html;charset=utf-8")
 
+    def dblp_sparql(self, params: dict[str, str], wrong_id: bool) -> _Reply:
+        """DBLP's SPARQL endpoint, for the one query shape the client sends (published twins): every
+        publication of each CoRR record's first author from a year before to three after."""
+        query = params.get("query", "")
+        variables = ["want", "toc", "corr", "pub", "title", "year", "type", "venue", "pages", "doi", "volume", "number",
+                     "ee", "ordinal", "name"]  # fmt: skip
+        _, toc_sep, toc_rest = query.partition("VALUES ?toc {")
+        if toc_sep and "dblp:listedOnTocPage ?toc" in toc_rest:
+            bindings: list[dict[str, Any]] = []
+            for m in re.finditer(r"<https://dblp\.org/(db/[^>\s]+)>", toc_rest.partition("}")[0]):
+                toc_key = m.group(1) + ".bht"
+                for paper in self.catalog.tocs.get(toc_key, []):
+                    if wrong_id:
+                        paper = self.catalog.arxiv_paper(_other_arxiv_id("2301.00001"))
+                        paper.kind = "proceedings"
+                    bindings.extend(sparql_rows(m.group(0)[1:-1], paper, corr=False, group="toc"))
+            body = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
+            return _Reply(200, body, "application/sparql-results+json")
+        _, stream_sep, stream_rest = query.partition("VALUES (?want ?stream ?from ?to ?word) {")
+        if stream_sep and "dblp:publishedInStream ?stream" in stream_rest:
+            bindings = []
+            rows = re.findall(
+                r'\("([^"]+)" <https://dblp\.org/streams/([^>\s]+)> (\d+) (\d+) "([a-z0-9]+)"\)',
+                stream_rest.partition("}")[0],
+            )
+            for want, stream, lo, hi, word in rows:
+                for paper in self.catalog.papers:
+                    if (
+                        paper.kind != "preprint"
+                        and paper.dblp_key.startswith(stream + "/")
+                        and int(lo) <= paper.year <= int(hi)
+                        and word in paper.title.lower()
+                    ):
+                        if wrong_id:
+                            paper = self.catalog.arxiv_paper(_other_arxiv_id("2301.00001"))
+                        group = {"type": "literal", "value": want}
+                        for row in sparql_rows(want, paper, corr=False, group="want"):
+                            row["want"] = group
+                            bindings.append(row)
+            body = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
+            return _Reply(200, body, "application/sparql-results+json")
+        head, sep, rest = query.partition("VALUES ?corr {")
+        if not sep or "dblp:signatureOrdinal 1" not in rest:
+            return _Reply(400, b"fake DBLP SPARQL answers the published-twins query only\n", "text/plain")
+        block = rest.partition("}")[0]
+        bindings: list[dict[str, Any]] = []
+        for m in _CORR_IRI.finditer(block):
+            ident = _corr_arxiv(m.group(1))
+            paper = self.catalog.by_arxiv.get(ident)
+            if paper is None or not paper.authors:
+                continue  # DBLP has no CoRR record of it
+            if wrong_id:
+                paper = self.catalog.arxiv_paper(_other_arxiv_id(ident))
+            corr_iri = m.group(0)[1:-1]
+            year, _ = _arxiv_year_month(ident)
+            first = paper.authors[0]
+            rows = sparql_rows(corr_iri, paper, corr=True)
+            for other in self.catalog.papers:
+                if other.kind != "preprint" and first in other.authors and year - 1 <= other.year <= year + 3:
+                    rows.extend(sparql_rows(corr_iri, other, corr=False))
+            bindings.extend(rows)
+        body = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
+        return _Reply(200, body, "application/sparql-results+json")
+
     def dblp(self, params: dict[str, str], wrong_id: bool) -> _Reply:
         query = params.get("q", "").strip()
         fmt = params.get("format", "xml").lower()
@@ -1513,6 +1586,57 @@ class FakeServices:
                 )
             ] + page[1:]
         return _Reply(200, dblp_body(query, page, total, first), "application/json; charset=utf-8")
+
+
+_CORR_IRI = re.compile(r"<https://dblp\.org/rec/journals/corr/abs-([^>\s]+)>")
+_BIBTEX_TYPE = {"proceedings": "Inproceedings", "journal": "Article", "preprint": "Article"}
+
+
+def _corr_arxiv(abs_part: str) -> str:
+    """``2309-06180`` -> ``2309.06180``; ``cs-0601001`` -> ``cs/0601001`` (DBLP's CoRR key scheme)."""
+    head, _, tail = abs_part.partition("-")
+    return f"{head}.{tail}" if head.isdigit() else f"{head}/{tail}"
+
+
+def sparql_rows(corr_iri: str, paper: Paper, *, corr: bool, group: str = "corr") -> list[dict[str, Any]]:
+    """The bindings of one publication in the twins query: one row per author (signature)."""
+    info = dblp_info(paper, corr=corr)
+    key = info["key"]
+    venue = info["venue"] if isinstance(info["venue"], str) else info["venue"][0]
+
+    def lit(value: str, datatype: str = "") -> dict[str, str]:
+        cell = {"type": "literal", "value": value}
+        if datatype:
+            cell["datatype"] = datatype
+        return cell
+
+    base: dict[str, Any] = {
+        group: {"type": "uri", "value": corr_iri},
+        "pub": {"type": "uri", "value": f"https://dblp.org/rec/{key}"},
+        "title": lit(html.unescape(info["title"])),
+        "year": lit(info["year"], "http://www.w3.org/2001/XMLSchema#gYear"),
+        "type": {"type": "uri", "value": "http://purl.org/net/nknouf/ns/bibtex#" + _BIBTEX_TYPE[paper.kind if not corr else "preprint"]},
+        "venue": lit(html.unescape(venue)),
+    }
+    if info.get("pages"):
+        base["pages"] = lit(info["pages"])
+    if info.get("doi"):
+        base["doi"] = {"type": "uri", "value": "https://doi.org/" + info["doi"]}
+    if info.get("volume") and not corr:
+        base["volume"] = lit(info["volume"])
+    if info.get("number") and not corr:
+        base["number"] = lit(info["number"])
+    if info.get("ee"):
+        base["ee"] = {"type": "uri", "value": info["ee"]}
+    authors = info.get("authors", {}).get("author", [])
+    authors = authors if isinstance(authors, list) else [authors]
+    rows = []
+    for ordinal, author in enumerate(authors, 1):
+        row = dict(base)
+        row["ordinal"] = lit(str(ordinal), "http://www.w3.org/2001/XMLSchema#integer")
+        row["name"] = lit(html.unescape(author["text"]))
+        rows.append(row)
+    return rows
 
 
 _BOT_WALL = (
@@ -1673,6 +1797,9 @@ class _Handler(BaseHTTPRequestHandler):
             kind = "toc" if params.get("q", "").startswith("toc:") else "search"
             route = ("dblp", f"dblp:{kind}", "/search/publ/api")
             handler = lambda wrong: fake.dblp(params, wrong)  # noqa: E731
+        elif path == "/sparql":
+            route = ("dblp-sparql", "dblp-sparql:query", "/sparql")
+            handler = lambda wrong: fake.dblp_sparql(params, wrong)  # noqa: E731
         elif path.startswith("/__agency/"):
             _, _, rest = path.partition("/__agency/")
             agency, _, doi = rest.partition("/")
@@ -1798,7 +1925,7 @@ def loopback_settings(fs: FakeServices, cache_path: Any, **kw: Any) -> Any:
     from mlsys_bib.config import Settings
 
     base = fs.url.rstrip("/")
-    kw.setdefault("min_interval", {"arxiv": 0, "dblp": 0, "crossref": 0, "doi": 0})
+    kw.setdefault("min_interval", {"arxiv": 0, "dblp": 0, "dblp-sparql": 0, "crossref": 0, "doi": 0})
     kw.setdefault("progress", False)
     return Settings.from_env(
         arxiv_url=base, crossref_url=base, doi_url=base, dblp_url=base, cache_path=cache_path, **kw

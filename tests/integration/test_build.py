@@ -138,7 +138,7 @@ def test_build_without_network_finishes_fast_and_says_so(tmp_path, capsys, monke
     assert code == 0
     out = capsys.readouterr().out
     assert "requests: arxiv 1, crossref 1, dblp 1" in out
-    assert "network unreachable (arxiv, crossref, dblp): built from cache and list data" in out
+    assert "network unreachable (arxiv, crossref, dblp, dblp-sparql): built from cache and list data" in out
     report = json.loads((tmp_path / "ex" / "report.json").read_text(encoding="utf-8"))
     assert report["verdicts"] == {"failed": 873, "unresolved": 1}  # failures are retried next run
 

@@ -131,9 +131,11 @@ def test_entities_venue_array_and_informal_type(recorded: Path) -> None:
     assert array_venues
     key = array_venues[0]["info"]["key"]
     meta = next(m for m in parsed if m.get("dblp_key") == key)
-    assert meta.get("_venues") == tuple(array_venues[0]["info"]["venue"])
+    assert meta.venue_names == tuple(array_venues[0]["info"]["venue"])
     assert meta.get("container_short") == array_venues[0]["info"]["venue"][0]
-    informal = [m for m in parsed if m.get("_type") == "Informal Publications"]
+    hits = data["result"]["hits"]["hit"]
+    informal_keys = {h["info"]["key"] for h in hits if h["info"].get("type") == "Informal Publications"}
+    informal = [m for m in parsed if m.get("dblp_key") in informal_keys]
     assert informal and all(m.get("kind") is Kind.PREPRINT for m in informal)
 
 
@@ -286,9 +288,9 @@ def _hit(key: str, title: str, year: int, venue: str = "OSDI", kind: Kind = Kind
             "year": year,
             "kind": kind,
             "dblp_key": key,
-            "_venues": (venue,),
             "container_short": venue,
         },
+        (venue,),
     )
 
 

@@ -33,7 +33,7 @@ def test_without_network_the_build_decides_at_once(tmp_path):
                           capture_output=True, text=True, env=_env(tmp_path), timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "requests: arxiv 1, crossref 1, dblp 1" in proc.stdout  # one refused try per service
-    assert "network unreachable (arxiv, crossref, dblp)" in proc.stdout
+    assert "network unreachable (arxiv, crossref, dblp, dblp-sparql)" in proc.stdout
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
@@ -110,6 +110,34 @@ def test_a_build_sweeps_only_its_own_dead_temporaries_and_never_writes_through_a
     else:
         raise AssertionError("writing through a symlinked refs directory must be refused")
     assert (target / "notes.md").read_text() == "mine" and sorted(p.name for p in target.iterdir()) == ["notes.md"]
+
+
+def test_a_build_deletes_only_files_a_build_wrote(tmp_path):
+    """Row 11: the refs sweep removed every *.md/*.html/*.txt in refs/<style>/ that the run did not
+    write, a user's notes too. Now only files the last build's manifest lists are removed."""
+    from mlsys_bib.cli import main
+    from mlsys_bib.export.manifest import MANIFEST_NAME
+
+    out = tmp_path / "out"
+    apa = out / "refs" / "apa"
+    apa.mkdir(parents=True)
+    users = {"notes.md": "mine", "page.html": "<p>mine</p>", "notes.txt": "mine", ".a.b.tmp": "mine"}
+    for name, text in users.items():
+        (apa / name).write_text(text)
+    listing = tmp_path / "l.md"
+    args = ["-q", "build", "--offline", "--style", "apa", "--list", str(listing), "--out", str(out),
+            "--cache", str(tmp_path / "c.sqlite")]  # fmt: skip
+    listing.write_text("# L\n\n## Old Name\n- [OSDI'22] Orca: a paper\n\n## Kept\n- [SOSP'23] Tulip: b\n")
+    assert main(args) == 0
+    assert (apa / "old-name.md").exists()
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                     if p.is_file() and p.name not in users and p.name != MANIFEST_NAME)  # fmt: skip
+    listed = [line for line in (out / MANIFEST_NAME).read_text().splitlines() if not line.startswith("#")]
+    assert listed == written and "keys.lock" in listed and "refs/apa/old-name.md" in listed
+    listing.write_text("# L\n\n## New Name\n- [OSDI'22] Orca: a paper\n\n## Kept\n- [SOSP'23] Tulip: b\n")
+    assert main(args) == 0
+    assert not any(apa.glob("old-name.*")) and (apa / "new-name.md").exists()
+    assert {name: (apa / name).read_text() for name in users} == users
 
 
 def test_a_second_build_of_one_out_waits_for_the_first(tmp_path):

@@ -204,16 +204,24 @@ def test_output_is_deterministic(tmp_path):
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
 
 
-def test_stale_files_are_removed(tmp_path):
-    stale = tmp_path / "refs" / "apa" / "old-section.md"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("old")
-    keep = tmp_path / "refs" / "apa" / "README.rst"
-    keep.write_text("not ours")
-    report = write_refs(realistic_records()[:2], tmp_path, styles=("apa",))
-    assert not stale.exists() and keep.exists()
-    assert report.removed == [stale]
-    assert report.to_dict()["removed"] == ["refs/apa/old-section.md"]
+def test_stale_files_are_removed_only_when_an_earlier_run_wrote_them(tmp_path):
+    """A section gone from the list: its files (listed in the manifest) go; a user's files stay.
+
+    The sweep once removed every *.md/*.html/*.txt this run did not write, a user's notes.md too."""
+    apa = tmp_path / "refs" / "apa"
+    apa.mkdir(parents=True)
+    users = {name: f"mine {name}" for name in ("notes.md", "page.html", "todo.txt", "README.rst")}
+    for name, text in users.items():
+        (apa / name).write_text(text)
+    write_refs(realistic_records(), tmp_path, styles=("apa",))
+    fewer = [r for r in realistic_records() if S_DATA not in r.sections]
+    gone = {f"{S_DATA.slug}.{ext}" for ext in ("md", "html", "txt")}
+    assert gone <= {p.name for p in apa.iterdir()}
+    report = write_refs(fewer, tmp_path, styles=("apa",))
+    assert not any((apa / name).exists() for name in gone)
+    assert {name: (apa / name).read_text() for name in users} == users
+    assert sorted(p.name for p in report.removed) == sorted(gone)
+    assert report.to_dict()["removed"] == sorted(f"refs/apa/{name}" for name in gone)
 
 
 def test_explicit_sections_are_written_in_the_given_order(tmp_path):

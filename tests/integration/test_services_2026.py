@@ -15,6 +15,7 @@ from mlsys_bib.build import build
 from mlsys_bib.config import Settings
 from mlsys_bib.net.cache import Cache
 from mlsys_bib.net.http import BACKOFF_BASE, HttpClient
+from mlsys_bib.sources import dblp_sparql
 from mlsys_bib.sources.dblp import NS_SEARCH, NS_TOC
 from tests.fakes.services import FakeServices, loopback_settings
 
@@ -36,24 +37,38 @@ def _settings(fs: FakeServices, tmp: Path, **kw) -> Settings:  # type: ignore[no
 def test_a_bot_walled_run_fails_cleanly_then_a_clean_run_resolves(tmp_path):
     listing = tmp_path / "list.md"
     listing.write_text(LIST)
-    with FakeServices(listing, bot_wall={"dblp"}) as fs:
+    with FakeServices(listing, bot_wall={"dblp", "dblp-sparql"}) as fs:
         settings = _settings(fs, tmp_path)
         walled = build(listing, tmp_path / "out", settings=settings, refs=False)
         report = walled.resolve_report
-        assert report.unreachable == ["dblp"]
+        assert report.unreachable == ["dblp", "dblp-sparql"]
         # every DBLP lookup failed with the reason; none was taken as "no such paper"
         dblp_rows = [r for r in report.failed if "dblp" in r["reason"]]
         assert dblp_rows and all("walled" in r["reason"] for r in dblp_rows)
         assert report.counts["not found"] == 0
         # the wall was asked once: every later DBLP request of the run fails without a request
-        assert fs.stats.requests["dblp"] == 1
+        assert fs.stats.requests["dblp"] == 1 and fs.stats.requests["dblp-sparql"] == 1
         with Cache(settings.cache_path) as cache:
             assert cache.count(NS_TOC) == 0 and cache.count(NS_SEARCH) == 0
+            assert cache.count(dblp_sparql.NS_TOC) == 0
         fs.configure(bot_wall=[])
         clean = build(listing, tmp_path / "out", settings=settings, refs=False)
         assert clean.resolve_report.unreachable == []
         assert clean.report["verdicts"].get("resolved") == 3
         assert any("dblp walled" in line for line in _summary(clean, walled))
+
+
+def test_with_dblp_org_walled_the_sparql_endpoint_still_resolves_venue_papers(tmp_path):
+    """2026: dblp.org answers automated clients with a bot page; sparql.dblp.org does not sit
+    behind it, and serves every venue-year's table of contents."""
+    listing = tmp_path / "list.md"
+    listing.write_text(LIST)
+    with FakeServices(listing, bot_wall={"dblp"}) as fs:
+        result = build(listing, tmp_path / "out", settings=_settings(fs, tmp_path), refs=False)
+        assert fs.stats.requests["dblp"] == 0  # nothing needed the search API
+        assert fs.stats.requests["dblp-sparql"] == 1  # three TOCs, one query
+    assert result.report["verdicts"].get("resolved") == 3
+    assert all(r.get("pages") and r.get("dblp_key") for r in result.records)
 
 
 def _summary(*results) -> list[str]:  # type: ignore[no-untyped-def]

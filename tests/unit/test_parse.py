@@ -281,6 +281,46 @@ def test_deep_nesting_loses_nothing_after_it():
     titles = [item.title for item in parsed.items]
     assert "After: b" in titles and "Later: c" in titles  # 10 levels: read
     deeper = "- " * 150 + "[OSDI'22] Abyss: x\n"
-    parsed = parse_list(f"# L\n\n## 1. A\n{deeper}- [OSDI'22] After: b\n")
-    unread = [r.line for r in parsed.unparsed]
-    assert 5 in unread  # beyond the parser's limit: reported by line, never silently dropped
+    parsed = parse_list(f"# L\n\n## 1. A\n{deeper}- [OSDI'22] After: b\n\n## 2. B\n- [SOSP'23] Later: c\n")
+    # beyond the parser's limit: the deep line is reported once, by line, and parsing goes on after it
+    deep_reports = {(r.line, r.reason) for r in parsed.unparsed if "deeper" in r.reason}
+    assert deep_reports == {(4, "not read: nests deeper than 100 levels")}
+    assert {r.line for r in parsed.unparsed} == {4}
+    assert [item.title for item in parsed.items] == ["After: b", "Later: c"]
+
+
+def test_an_ever_deeper_staircase_of_items_is_read_to_the_end():
+    """Indentation nesting past the limit: markdown-it stopped at item 49 and dropped the other 250
+    items and the next section without a report (its unread-line check saw only 0-3 space indents)."""
+    from mlsys_bib.parse.markdown import parse_list
+
+    stairs = [" " * (2 * k) + f"- [OSDI'22] Paper number {k} here: a thing." for k in range(300)]
+    text = "\n".join(["# L", "", "## S", "", *stairs, "", "## T", "", "- [NSDI'20] Gamma: c thing."]) + "\n"
+    parsed = parse_list(text)
+    reported = {r.line for r in parsed.reports}
+    read = {item.line for item in parsed.items}
+    assert all(line in read | reported for line in range(5, 305))  # every stair: a paper or reported
+    assert len(read) >= 290 and parsed.items[-1].title == "Gamma: c thing."
+    assert len(parsed.unparsed) <= 10
+
+
+def test_a_lone_carriage_return_before_a_deep_line_keeps_line_numbers():
+    """markdown-it ends a line at a lone CR too; resuming after a too-deep line indexed the lines split
+    on LF only, so a CR before it raised IndexError (found by the input drill)."""
+    from mlsys_bib.parse.markdown import _md, tokenize
+
+    deeper = "- " * 150 + "[OSDI'22] Abyss: x"
+    text = "# L\r## 1. A\r- [OSDI'22] First: a\r" + deeper + "\r- [OSDI'22] After: b\r"
+    tokens, deep = tokenize(_md(), text)
+    assert deep == [3]
+    after = [t.map[0] for t in tokens if t.type == "inline" and "After" in t.content]
+    assert after == [4]
+
+
+def test_a_cut_venue_tag_is_a_warning_on_a_paper_not_a_second_account_of_its_bullet():
+    """``- [((((…]]]]``: a 150-character tag is cut and warned about; the bullet is still one paper."""
+    from mlsys_bib.parse.markdown import parse_list
+
+    parsed = parse_list("# L\n\n## 1. A\n- [" + "(" * 150 + "]" * 50 + "\n- [OSDI'22] After: b\n")
+    assert [item.line for item in parsed.items] == [4, 5]
+    assert [(r.line, r.kind) for r in parsed.reports] == [(4, "warning")]

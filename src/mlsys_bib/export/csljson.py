@@ -27,7 +27,7 @@ from typing import Any
 
 from ..fsutil import atomic_write
 from ..model import Kind, Record
-from .bibtex import as_int, bare_doi, container_name, keywords_value, normalize_pages
+from .fields import as_int, bare_doi, container_name, keywords_value, normalize_pages
 from .latex import clean_text, split_protected
 from .mapping import (
     csl_type,

@@ -26,9 +26,9 @@ from urllib.parse import quote, urlsplit
 from ..fsutil import atomic_write
 from ..model import Record, Section
 from ..styles import CSL_STYLES, csl_style
-from . import citeproc_pandoc
-from .bibtex import bare_doi
+from . import citeproc_pandoc, manifest
 from .csljson import csl_item
+from .fields import bare_doi
 from .latex import clean_text
 from .markup_sentinels import (
     SENTINELS,
@@ -481,9 +481,22 @@ def write_refs(
 
     Sections keep list order (or the order of ``sections``). Inside a section, entries keep list
     order in styles that number them as cited (IEEE, ACM: numbered afresh from [1] per file) and
-    the style's order in sorted styles (APA: by author). Files from an earlier run that this run
-    did not write (a renamed section) are removed from ``refs/<style>/``.
+    the style's order in sorted styles (APA: by author). Files an earlier run wrote (its manifest,
+    :mod:`.manifest`, lists them) that this run did not (a renamed section) are removed from
+    ``refs/<style>/``; any other file there is left alone.
     """
+    with manifest.recording(out_dir):  # inside a build: the build's manifest, saved by the build
+        return _write_refs(records, out_dir, styles=styles, sections=sections, memo=memo)
+
+
+def _write_refs(
+    records: Sequence[Record],
+    out_dir: Path,
+    *,
+    styles: Sequence[str],
+    sections: Sequence[Section] | None,
+    memo: RenderMemo | None,
+) -> RefsReport:
     report = RefsReport(root=Path(out_dir))
     order = _section_order(records, sections)
     slugs = _slugs(order)
@@ -504,7 +517,6 @@ def write_refs(
         for where in (style_dir.parent, style_dir):
             if where.is_symlink():  # the sweep below would delete what lives at the link's target
                 raise ValueError(f"{where}: a symbolic link; refusing to write or delete files through it")
-        written: set[Path] = set()
         rows: list[tuple[str, str, int]] = []
         total = 0
         for section in order:
@@ -522,16 +534,11 @@ def write_refs(
             for ext, text in _section_files(section, style_name, label, section_entries).items():
                 path = style_dir / f"{slugs[section]}.{ext}"
                 atomic_write(path, text)
-                written.add(path)
                 report.files.append(path)
         for ext, text in _index_files(style_name, label, rows).items():
             path = style_dir / f"index.{ext}"
             atomic_write(path, text)
-            written.add(path)
             report.files.append(path)
-        for stale in sorted(style_dir.glob("*")):
-            if stale.suffix.lstrip(".") in FORMATS and stale.is_file() and stale not in written:
-                stale.unlink()
-                report.removed.append(stale)
+        report.removed += manifest.sweep(style_dir)  # only what an earlier build listed as written
         report.entries[style_name] = total
     return report

@@ -165,6 +165,12 @@ class Cache:
     def get(self, namespace: str, key: str) -> CacheEntry | None:
         return self.get_many(namespace, [key]).get(key)
 
+    def fresh(self, namespace: str, key: str, settings: Settings) -> CacheEntry | None:
+        """The entry if it may answer instead of the network (:meth:`is_usable`), else None: the
+        one question every client asks before a request."""
+        entry = self.get(namespace, key)
+        return entry if entry is not None and self.is_usable(entry, settings) else None
+
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, CacheEntry]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, CacheEntry] = {}

@@ -512,7 +512,7 @@ def _asked_format(headers: Mapping[str, str] | None, params: _Params) -> str:
 #: Services none of whose answers is ever an HTML page. doi.org is not one: for a DOI whose agency
 #: has no metadata to negotiate, its answer *is* the landing page (sources/doi.py reads that as
 #: "not found"), which says nothing about the next DOI.
-WALL_CHECKED = frozenset({"arxiv", "crossref", "dblp"})
+WALL_CHECKED = frozenset({"arxiv", "crossref", "dblp", "dblp-sparql"})
 
 
 def _walled(url: str, response: Response) -> bool:

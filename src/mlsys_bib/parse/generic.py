@@ -29,7 +29,7 @@ from .. import ids
 from ..model import Link, ListItem, Section
 from .citation import authors_from_text, looks_like_authors, quoted_title, venue_year_in_text
 from .hosts import venue_from_url
-from .markdown import MAX_NESTING, LineKind, LineReport, ParsedList, with_unread_lines
+from .markdown import MAX_NESTING, LineKind, LineReport, ParsedList, tokenize, with_unread_lines
 from .tags import parse_tag
 from .textfix import repair
 
@@ -386,5 +386,5 @@ class _Walker:
 def parse_generic(text: str) -> ParsedList:
     md = MarkdownIt("commonmark").enable("table")
     md.options["maxNesting"] = MAX_NESTING  # the same limit as the seed's parser: nothing dropped at 20
-    tokens = md.parse(text)
-    return with_unread_lines(_Walker(tokens).run(), text, tokens)
+    tokens, deep = tokenize(md, text)
+    return with_unread_lines(_Walker(tokens).run(), text, tokens, deep)

@@ -18,7 +18,8 @@ References) are counted as skipped, not reported as errors.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .. import ids
-from ..model import Link, ListItem, Section
+from ..model import Link, ListItem, Section, VenueTag
 from .tags import is_survey_marker, parse_tag
 from .textfix import repair
 
@@ -79,6 +80,7 @@ class LineKind(str, Enum):
     NOTE = "note"  # a remark, kept in the report
     UNPARSED = "unparsed"  # looks like a paper but cannot be read: ``check`` fails on these
     SKIPPED = "skipped"  # deliberately not a paper (a heading's link list, ...)
+    WARNING = "warning"  # read, but something in the line was damaged or cut (reported, not fatal)
 
     def __str__(self) -> str:
         return self.value
@@ -97,6 +99,7 @@ class LineReport:
     reason: str = ""
     attached_to: int | None = None  # line of the paper it was attached to
     source: str = ""  # the list's prefix in a several-list build
+    file: str = ""  # the list's path or URL, for ``file:line`` in warnings
 
 
 @dataclass
@@ -126,9 +129,17 @@ class _Bullet:
 
 
 #: markdown-it stops parsing at its nesting limit (20 in the commonmark preset) and drops every
-#: line after the deep one without a word. Real lists nest 3-4 deep; 100 leaves room, and lines
-#: beyond a deeper nesting are reported as unparsed (see :func:`_unread_lines`).
+#: line after the deep one without a word. Real lists nest 3-4 deep; 100 leaves room, and where a
+#: hostile line nests deeper still, parsing resumes on the line after it (see :func:`tokenize`).
 MAX_NESTING = 100
+#: A venue tag longer than this is cut (and the cut reported): no venue is named in 100 characters
+#: more, and a megabyte tag must not reach keys, exports or error lines.
+MAX_TAG = 100
+#: Recoveries from too-deep lines before the rest of a list is reported instead (each recovery parses
+#: the remainder again, so a list made only of such lines must not cost quadratic time).
+MAX_RECOVERIES = 200
+#: Line ends as CommonMark (and markdown-it) count them: a lone ``\r`` ends a line too.
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 def _md() -> MarkdownIt:
@@ -138,24 +149,97 @@ def _md() -> MarkdownIt:
     return md
 
 
+def normalise_text(text: str) -> str:
+    """A BOM, CRLF line ends and NUL bytes are common in hand-edited or downloaded copies;
+    markdown-it keeps line numbering on the normalised text, which matches the file's."""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+
+
+def _gave_up(tokens: list[Token]) -> int | None:
+    """The 0-based line where markdown-it hit its nesting limit and skipped the rest, else None.
+
+    It gives up inside the block it opened last: that block opens at the nesting limit and is
+    closed at once (its content was never read), and no token starts after its line."""
+    last = max((t.map[0] for t in tokens if t.map), default=None)
+    if last is None:
+        return None
+    for i, t in enumerate(tokens[:-1]):
+        if (t.map and t.map[0] == last and t.nesting == 1 and t.level >= MAX_NESTING - 2
+                and tokens[i + 1].nesting == -1):
+            return last
+    return None
+
+
+def tokenize(md: MarkdownIt, text: str) -> tuple[list[Token], list[int]]:
+    """markdown-it's tokens for ``text`` and the 0-based lines too deep to read.
+
+    Where a line nests beyond :data:`MAX_NESTING`, markdown-it stops and silently drops the rest of
+    the document. Here the rest is parsed again from the line after the deep one (dedented by the
+    deep line's indentation, so an ever-deeper staircase of items keeps being read), with line
+    numbers kept, so one hostile line costs that line only: it is reported, never the list after it.
+    """
+    lines = _LINE_END.split(text)  # markdown-it's own line ends, so its line numbers index this list
+    env: dict[str, object] = {}  # shared: link reference definitions stay known across the parts
+    tokens: list[Token] = []
+    deep: list[int] = []
+    start = 0
+    while True:
+        part = md.parse("\n".join(lines[start:]), env)
+        stop = _gave_up(part)
+        for t in part:
+            if t.map:
+                t.map = [t.map[0] + start, t.map[1] + start]
+        tokens.extend(part)
+        if stop is None or len(deep) >= MAX_RECOVERIES:
+            return tokens, deep
+        stop += start
+        deep.append(stop)
+        cut = _indent(lines[stop])
+        lines = lines[: stop + 1] + [
+            line.expandtabs(4)[min(cut, _indent(line)):] for line in lines[stop + 1 :]
+        ]
+        start = stop + 1
+
+
 def parse_list(source: str | Path, *, name: str = "") -> ParsedList:
     """Parse a paper list given as Markdown text or a path."""
     if isinstance(source, Path):
         text = source.read_text(encoding="utf-8", errors="replace")
     else:
         text = source
-    # A BOM, CRLF line ends and NUL bytes are common in hand-edited or downloaded copies;
-    # markdown-it keeps line numbering on the normalised text, which matches the file's.
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
-    tokens = _md().parse(text)
-    return with_unread_lines(_Walker(tokens).run(), text, tokens)
+    text = normalise_text(text)
+    tokens, deep = tokenize(_md(), text)
+    return with_unread_lines(_Walker(tokens).run(), text, tokens, deep)
 
 
-def with_unread_lines(parsed: ParsedList, text: str, tokens: list[Token]) -> ParsedList:
-    """``parsed`` plus a report for every bullet line the parser gave no item (see below)."""
-    seen = {item.line for item in parsed.items} | {report.line for report in parsed.reports}
+def with_unread_lines(
+    parsed: ParsedList, text: str, tokens: list[Token], deep: Sequence[int] = ()
+) -> ParsedList:
+    """``parsed`` plus a report for every bullet line the parser gave no item (see below).
+
+    The bullet markdown-it opened at its nesting limit on each too-deep line (``deep``, 0-based) was
+    never read: its report says so and shows the line, instead of calling it an empty bullet."""
+    lines = text.split("\n")
+    for n in deep:
+        at = [r for r in parsed.reports if r.line == n + 1 and r.kind is LineKind.UNPARSED]
+        if at:
+            at[-1].text = shown_line(lines[n])
+            at[-1].reason = f"not read: nests deeper than {MAX_NESTING} levels"
+    seen = {item.line for item in parsed.items} | {
+        report.line for report in parsed.reports if report.kind is not LineKind.WARNING
+    }
     parsed.reports.extend(r for r in _unread_lines(text, tokens) if r.line not in seen)
     return parsed
+
+
+def shown_line(line: str) -> str:
+    """A line as reports show it: whitespace folded, at most 200 characters."""
+    shown = " ".join(line[:10_000].split())
+    return shown if len(shown) <= 200 else shown[:199] + "\u2026"
 
 
 _BULLET_LINE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")  # a tab is 4 columns: code
@@ -173,8 +257,9 @@ def _unread_lines(text: str, tokens: list[Token]) -> list[LineReport]:
     reports = []
     for n, line in enumerate(text.split("\n")):
         if n not in items and n not in verbatim and _BULLET_LINE.match(line) and not _RULE_LINE.match(line):
-            shown = " ".join(line.split())[:200]
-            reports.append(LineReport(n + 1, shown, LineKind.UNPARSED, "not read: the list nests too deep"))
+            reports.append(
+                LineReport(n + 1, shown_line(line), LineKind.UNPARSED, "not read: the list nests too deep")
+            )
     return reports
 
 
@@ -343,6 +428,13 @@ class _Walker:
             )
             return
         tag = parse_tag(tags[0])
+        if any(len(t) > MAX_TAG for t in tags):
+            longest = max(len(t) for t in tags)
+            tag, tags = _cut_tag(tag), [_cut(t) for t in tags]
+            self.result.reports.append(LineReport(
+                bullet.line, tag.raw, LineKind.WARNING,
+                f"venue tag of {longest:,} characters cut to {MAX_TAG}",
+            ))
         item = ListItem(
             line=bullet.line,
             section=section,
@@ -413,6 +505,16 @@ class _Walker:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _cut(text: str, limit: int = MAX_TAG) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _cut_tag(tag: VenueTag) -> VenueTag:
+    """A tag cut to :data:`MAX_TAG` in every text field; its year and flags stay as parsed."""
+    return replace(tag, raw=_cut(tag.raw), venue=_cut(tag.venue), qualifier=_cut(tag.qualifier),
+                   workshop=_cut(tag.workshop))
+
+
 def _leading_tags(text: str) -> tuple[list[str], str]:
     tags: list[str] = []
     rest = text

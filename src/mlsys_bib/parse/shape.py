@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from .generic import parse_generic
-from .markdown import ParsedList, parse_list
+from .markdown import ParsedList, normalise_text, parse_list
 from .tags import parse_tag
 
 __all__ = ["is_tagged_list", "parse_any"]
@@ -37,7 +37,7 @@ def is_tagged_list(text: str) -> bool:
 
 def parse_any(source: str | Path, *, name: str = "") -> ParsedList:
     text = source.read_text(encoding="utf-8", errors="replace") if isinstance(source, Path) else source
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    text = normalise_text(text)
     if is_tagged_list(text):
         return parse_list(text, name=name)
     return parse_generic(text)

@@ -55,6 +55,8 @@ from typing import Any
 
 from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
 from ..text.titles import normalise
+from ..venues import Venue
+from ..venues import lookup as lookup_venue
 
 #: Where a paper appeared; the list is authoritative for these when it tags a venue.
 WHERE_FIELDS = frozenset(
@@ -77,7 +79,7 @@ CONFLICT_FIELDS = frozenset({"year", "doi", "pages", "volume", "issue", "kind", 
 _PLACEHOLDER_FIELDS = ("container_title", "container_short", "event_title", "publisher")
 _LIST_SOURCES = frozenset({"list", "venues"})
 _DATACITE_ARXIV = "10.48550/"
-JOURNAL_REF_MARK = "#journal_ref"
+JOURNAL_REF = "journal_ref"  # Provenance.via of a venue read from arXiv's journal_ref
 #: ``kind`` first: a source that promotes a preprint must rank as published for its title too.
 _ORDER = ("kind", *(f for f in FIELDS if f != "kind"))
 
@@ -118,7 +120,7 @@ def _published(prov: Provenance, kind: Any = None) -> bool:
     if prov.source == "dblp":
         return not prov.ref.startswith("dblp:journals/corr/")
     if prov.source == "arxiv":
-        return prov.ref.endswith(JOURNAL_REF_MARK)
+        return prov.via == JOURNAL_REF
     return False
 
 
@@ -227,6 +229,24 @@ def _show(value: Any) -> str:
 # applying
 
 
+def apply_published_elsewhere(record: Record, metadata: Metadata, listed: str) -> list[str]:
+    """The one exception to rule 1: the list's tag names a venue (``listed``) that the paper's own
+    published record contradicts (ActNN is tagged ICLR'21, DBLP has it at ICML 2021). The caller has
+    confirmed the match by title, authors and arXiv id; the list's venue fields give way to the
+    published ones and the contradiction is reported."""
+    for name in WHERE_FIELDS:
+        sourced = record.fields.get(name)
+        if sourced is not None and sourced.provenance.source in _LIST_SOURCES:
+            del record.fields[name]
+    conflicts = apply(record, metadata)
+    venue = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+    text = f"venue: list={listed} vs {metadata.provenance.source}={venue} (kept {metadata.provenance.source})"
+    if text not in record.conflicts:
+        record.conflicts.append(text)
+        conflicts.append(text)
+    return conflicts
+
+
 def apply(record: Record, metadata: Metadata) -> list[str]:
     """Merge ``metadata`` into ``record`` by the module's policy; return the new conflicts.
 
@@ -239,7 +259,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
     values = dict(metadata.values)
     prov = metadata.provenance
     if prov.source in ("dblp", "crossref", "doi") and published:
-        _add_venue_table_fields(values, prov)
+        _add_venue_table_fields(values, metadata.venue_names)
     for field in _ORDER:
         if field not in values:
             continue
@@ -292,7 +312,11 @@ def _merge_field(record: Record, field: str, value: Any, prov: Provenance, publi
     if current is None:
         record.set(field, value, prov)
         return ""
-    same_source = current.provenance.source == prov.source and current.provenance.ref == prov.ref
+    same_source = (current.provenance.source, current.provenance.ref, current.provenance.via) == (
+        prov.source,
+        prov.ref,
+        prov.via,
+    )
     old_rank = _rank(
         field, current.provenance, _published(current.provenance), record, current.value, current.value
     )
@@ -362,23 +386,14 @@ def _drop_placeholders(record: Record) -> None:
 # the venue table's help
 
 
-def _venues_module():  # type: ignore[no-untyped-def]
-    try:
-        from .. import venues
-    except ImportError:  # pragma: no cover - the table is part of the package
-        return None
-    return venues
-
-
-def _add_venue_table_fields(values: dict[str, Any], prov: Provenance) -> None:
+def _add_venue_table_fields(values: dict[str, Any], venue_names: tuple[str, ...]) -> None:
     """A published DBLP/Crossref hit names its venue briefly (``OSDI``); the venue table knows
     the full container title and publisher. Added only where the source left them empty."""
-    venues = _venues_module()
     short = values.get("container_short")
-    if venues is None or not short or values.get("container_title"):
+    if not short or values.get("container_title"):
         return
-    names = [short, *values.get("_venues", ())]
-    venue = next((v for v in (venues.lookup(str(n)) for n in names) if v is not None), None)
+    names = [short, *venue_names]
+    venue = next((v for v in (lookup_venue(str(n)) for n in names) if v is not None), None)
     if venue is None or venue.kind is Kind.PREPRINT or venue.workshop:
         return
     year = values.get("year")
@@ -393,25 +408,24 @@ _YEAR = re.compile(r"(?<![\d\-\u2013])((?:19|20)\d{2})(?![\d\-\u2013])")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&+\-]*")
 
 
-def venue_from_journal_ref(text: str) -> tuple[Any, int] | None:
+def venue_from_journal_ref(text: str) -> tuple[Venue, int] | None:
     """The (Venue, year) an arXiv journal_ref names, when it names exactly one of each.
 
     Free text such as ``Accepted at the ICML 2024 workshop`` is not a publication in ICML, so
     any mention of a workshop (or several venues, or several years) gives None.
     """
-    venues = _venues_module()
-    if venues is None or not text or re.search(r"workshop", text, re.IGNORECASE):
+    if not text or re.search(r"workshop", text, re.IGNORECASE):
         return None
     years = {int(y) for y in _YEAR.findall(text)}
     if len(years) != 1:
         return None
     tokens = _TOKEN.findall(text)
-    found: dict[str, Any] = {}
+    found: dict[str, Venue] = {}
     for i, token in enumerate(tokens):
         for name in (token, " ".join(tokens[i : i + 2])):
             if len(name) < 3 and not name.isupper():
                 continue
-            venue = venues.lookup(name)
+            venue = lookup_venue(name)
             if venue is not None and venue.kind is not Kind.PREPRINT and not venue.workshop:
                 found[venue.acronym] = venue
     if len(found) != 1:
@@ -425,7 +439,7 @@ def _journal_ref_metadata(metadata: Metadata) -> Metadata | None:
         return None
     venue, year = named
     prov = Provenance(
-        metadata.provenance.source, metadata.provenance.ref + JOURNAL_REF_MARK, metadata.provenance.fetched
+        metadata.provenance.source, metadata.provenance.ref, metadata.provenance.fetched, via=JOURNAL_REF
     )
     values: dict[str, Any] = {
         "kind": venue.kind,

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..model import Kind, Metadata, Person, Record
-from ..sources.outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome
+from ..sources.outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome, Status
 from ..text.titles import normalise, same_title, title_words
 
 #: Years after the preprint a venue version may carry (and one before: camera-ready first).
@@ -35,14 +35,14 @@ AUTHOR_OVERLAP = 0.5
 class Twin:
     """What the search says about the record's published version."""
 
-    status: str  # FOUND, AMBIGUOUS or NOT_FOUND (sources.outcome statuses)
+    status: Status  # FOUND, AMBIGUOUS or NOT_FOUND
     metadata: Metadata | None = None
     via: str = ""  # "title" | "arXiv twin"
     reason: str = ""
 
     def outcome(self, *, from_cache: bool = False) -> Outcome:
         hits = [self.metadata] if self.metadata is not None else []
-        return Outcome(self.status, hits, self.reason, from_cache)  # type: ignore[arg-type]
+        return Outcome(self.status, hits, self.reason, from_cache)
 
 
 def _family(person: object) -> str:
@@ -92,6 +92,25 @@ def hits_naming(name: str, hits: Sequence[Metadata]) -> list[Metadata]:
     return [h for h in hits if name in normalise(str(h.get("title") or "")).split()]
 
 
+#: A retitled version must keep the system name, or this share of the two titles' telling words
+#: (Jaccard): "Moirai: Towards Optimal Placement ..." by the same first author is another paper.
+TITLE_OVERLAP = 0.5
+
+
+def retitled_twin(record: Record, title: str, mine: set[str], theirs: set[str]) -> bool:
+    """Whether ``title`` can be ``record``'s paper renamed on the way to a venue. Authors must
+    overlap over the *longer* list (an author's other papers share a co-author or two), and the
+    title keep the system name (``SageAttention2: ...``) or most of its telling words."""
+    if not mine or not theirs or len(mine & theirs) / max(len(mine), len(theirs)) < AUTHOR_OVERLAP:
+        return False
+    words = title_words(title)
+    name = batch_name(record)
+    if name and name in words:
+        return True
+    own = title_words(record.title)
+    return bool(own and words) and len(own & words) / len(own | words) >= TITLE_OVERLAP
+
+
 def find_published(record: Record, hits: Sequence[Metadata], preprint_year: int | None) -> Twin:
     """The published twin of ``record`` among DBLP ``hits``, or why there is none to use."""
     ident = record.identifier("arxiv")
@@ -120,7 +139,7 @@ def find_published(record: Record, hits: Sequence[Metadata], preprint_year: int 
                 confirmed.append((hit, "title"))
             else:
                 same_name_others.append(hit)
-        elif corr and overlap >= AUTHOR_OVERLAP and title_words(title) & title_words(record.title):
+        elif corr and retitled_twin(record, title, mine, families(hit.get("author"))):
             confirmed.append((hit, "arXiv twin"))
     venues = {(str(h.get("dblp_key") or "").rsplit("/", 1)[0], h.get("year")) for h, _ in confirmed}
     if len(venues) == 1:

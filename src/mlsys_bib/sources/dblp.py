@@ -62,10 +62,6 @@ _TYPE_KIND: Mapping[str, Kind] = {
 }
 _SKIP_TYPES = frozenset({"editorship"})
 
-#: Keys of :class:`Metadata.values` that are DBLP's raw facts for matching, not record fields;
-#: the merge step ignores keys starting with ``_``.
-VENUES_KEY = "_venues"
-TYPE_KEY = "_type"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,9 +152,7 @@ def hit_metadata(info: Mapping[str, Any], fetched: str = "") -> Metadata | None:
             arxiv = ids.arxiv.parse(volume[4:])
         if arxiv is not None:
             values["arxiv"] = arxiv.value
-    values[VENUES_KEY] = venues
-    values[TYPE_KEY] = type_label
-    return Metadata(Provenance(SERVICE, f"dblp:{key}" if key else "dblp", fetched), values)
+    return Metadata(Provenance(SERVICE, f"dblp:{key}" if key else "dblp", fetched), values, venues)
 
 
 def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list[Metadata]:
@@ -268,8 +262,8 @@ class DblpClient:
         return data
 
     def _cached(self, namespace: str, key: str) -> Outcome | None:
-        entry = self.cache.get(namespace, key)
-        if entry is None or not self.cache.is_usable(entry, self.settings):
+        entry = self.cache.fresh(namespace, key, self.settings)
+        if entry is None:
             if self.settings.offline:
                 return Outcome.failed(f"offline: DBLP {namespace} {key!r} not in cache")
             return None
@@ -401,7 +395,7 @@ def venue_agrees(meta: Metadata, names: set[str], stream: str) -> bool:
     key = str(meta.get("dblp_key") or "")
     if stream and key.startswith(stream + "/"):
         return True
-    return any(normalise(v) in names for v in meta.get(VENUES_KEY, ()) or ())
+    return any(normalise(v) in names for v in meta.venue_names)
 
 
 def match(
@@ -449,7 +443,7 @@ def match(
             reasons.append(f"{hit.get('dblp_key')} is a preprint (CoRR)")
             continue
         if not from_toc and not venue_agrees(hit, names or set(), stream):
-            venues = "/".join(hit.get(VENUES_KEY, ()) or ()) or "?"
+            venues = "/".join(hit.venue_names) or "?"
             reasons.append(f"{hit.get('dblp_key')} is in {venues}, not the tagged venue")
             continue
         candidates.setdefault(str(hit.get("dblp_key") or id(hit)), hit)
@@ -461,6 +455,31 @@ def match(
             AMBIGUOUS, tuple(candidates[k] for k in sorted(candidates)), f"several DBLP papers: {keys}"
         )
     return Match(NOT_FOUND, reason="title matches but " + "; ".join(reasons))
+
+
+class TitleIndex:
+    """A table of contents indexed by normalised title, so that matching a venue-year's records is
+    linear in records + papers: without it every record was compared with every paper of its TOC
+    (quadratic when a list grows 100-fold). Gives :func:`match` exactly the hits it could pick."""
+
+    def __init__(self, hits: Iterable[Metadata]) -> None:
+        self._exact: dict[str, list[Metadata]] = {}
+        self._compact: dict[str, list[Metadata]] = {}
+        self._position: dict[int, int] = {}
+        for position, hit in enumerate(hits):
+            self._position[id(hit)] = position
+            title = normalise(str(hit.get("title") or ""))
+            self._exact.setdefault(title, []).append(hit)
+            self._compact.setdefault(title.replace(" ", ""), []).append(hit)
+
+    def candidates(self, titles: Iterable[str]) -> list[Metadata]:
+        """The hits whose title equals one of ``titles`` normalised, or equals it but for spaces
+        (what :func:`match` accepts inside a TOC), each once, in TOC order."""
+        found: dict[int, Metadata] = {}
+        for title in {normalise(t) for t in titles} - {""}:
+            for hit in self._exact.get(title, []) + self._compact.get(title.replace(" ", ""), []):
+                found.setdefault(id(hit), hit)
+        return sorted(found.values(), key=lambda hit: self._position[id(hit)])
 
 
 def title_query(title: str) -> str:

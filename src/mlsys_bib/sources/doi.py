@@ -98,8 +98,8 @@ class DoiClient:
         if parsed is None:
             return Outcome.failed(f"not a DOI: {doi!r}")
         key = parsed.value
-        entry = self.cache.get(NAMESPACE, key)
-        if entry is not None and self.cache.is_usable(entry, self.settings):
+        entry = self.cache.fresh(NAMESPACE, key, self.settings)
+        if entry is not None:
             if entry.negative:
                 # The same words as when the answer came in: "from cache" is Outcome.from_cache,
                 # never part of the detail, so a warm rerun's report equals the cold build's.

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..export.bibtex import container_name
+from ..export.fields import container_name
 from ..export.mapping import record_kind
 from ..model import Kind, Person, Record
 from ..text.titles import STOP_WORDS, normalise

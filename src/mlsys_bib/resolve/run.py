@@ -1,0 +1,474 @@
+"""Run a plan: fetch in parallel (one worker per service), then merge in one fixed order.
+
+Services answer in parallel (arXiv's 3 s spacing, DBLP's 1 s and Crossref's rate limit are per
+service, and the HTTP client serialises each service on its own), but metadata is merged in
+one fixed order afterwards (arXiv, Crossref, DBLP, published twins), so results never depend
+on timing. ``settings.only`` limits which services may be *asked*; the others still answer
+from the cache (a partial refresh must not drop data the cache already holds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from ..config import Settings
+from ..model import Kind, Metadata, Record
+from ..net.cache import Cache
+from ..net.http import HttpClient
+from ..sources import dblp
+from ..sources.arxiv import ArxivClient
+from ..sources.dblp import MAX_PAGE, DblpClient
+from ..sources.dblp_sparql import STREAM_BATCH, DblpSparqlClient
+from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
+from ..text.titles import normalise, title_words
+from . import merge
+from .dois import DoiLookup
+from .plan import Plan, venue_of
+from .published import NAME_BATCH, find_published, hits_naming, name_query
+
+__all__ = ["Lookup", "LookupStatus", "Run"]
+
+#: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
+ELSEWHERE_MIN_WORDS = 4
+FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
+
+#: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
+ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
+
+
+def _stream_query(plan: Plan, key: str) -> str:
+    """The key a record's SPARQL venue-year answer is filed under among the searches ("" if none)."""
+    lookup = plan.stream_search.get(key)
+    return f"stream:{lookup.key}" if lookup is not None else ""
+
+
+class ProgressBar(Protocol):
+    """What the run needs of a progress bar (tqdm's, on an interactive stderr only)."""
+
+    total: float | None
+
+    def update(self, n: float = 1) -> object: ...
+
+    def refresh(self) -> object: ...
+
+
+class LookupStatus(str, Enum):
+    """How one record's lookup at one service ended: an outcome's status, or SKIPPED when it
+    could not be made (offline, or ``--only`` excluded the service) -- which is not a failure."""
+
+    FOUND = "found"
+    NOT_FOUND = "not found"
+    FAILED = "failed"
+    AMBIGUOUS = "ambiguous"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class Lookup:
+    service: str
+    status: LookupStatus
+    detail: str = ""
+
+
+class Run:
+    """One resolve run: fetch phases (worker threads, requests only) and merge phases (main
+    thread, fixed order), plus what each record's lookups said, for the verdicts."""
+
+    def __init__(
+        self,
+        records: list[Record],
+        settings: Settings,
+        http: HttpClient,
+        cache: Cache,
+        bar: ProgressBar | None,
+    ) -> None:
+        self.records = records
+        self.by_key = {r.key: r for r in records}
+        self.settings = settings
+        self.bar = bar
+        self._extra_http: list[HttpClient] = []
+        self.arxiv = ArxivClient(*self._channel("arxiv", http, cache))
+        self.crossref = DoiLookup(*self._channel("crossref", http, cache))
+        self.dblp = DblpClient(*self._channel("dblp", http, cache))
+        self.sparql = DblpSparqlClient(*self._channel("dblp-sparql", http, cache))
+        self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
+        self.published: list[dict[str, Any]] = []
+        self.published_ambiguous: list[dict[str, Any]] = []
+        self._toc_index: dict[str, dblp.TitleIndex] = {}
+        self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
+
+    def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
+        """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
+        if self.asks(service):
+            return http, cache, self.settings
+        quiet = self.settings.with_(offline=True)
+        client = HttpClient(quiet)
+        self._extra_http.append(client)
+        return client, cache, quiet
+
+    def asks(self, service: str) -> bool:
+        """Whether this run may send requests to ``service``."""
+        if self.settings.offline:
+            return False
+        only = self.settings.only
+        return only is None or ONLY_NAME.get(service, service) in only
+
+    def close(self) -> None:
+        for client in self._extra_http:
+            client.close()
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _log(self, key: str, service: str, outcome: Outcome) -> None:
+        status = LookupStatus(outcome.status.value)
+        if status == LookupStatus.FAILED and not self.asks(service) and not outcome.from_cache:
+            status = LookupStatus.SKIPPED
+        self.lookups[key].append(Lookup(service, status, outcome.detail))
+
+    def _tick(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def _grow(self, n: int) -> None:
+        if self.bar is not None and n:
+            self.bar.total = (self.bar.total or 0) + n
+            self.bar.refresh()
+
+    # -- the phases (run in worker threads; they only fetch, never touch records) ----------------
+    def fetch_arxiv(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
+        ids = list(dict.fromkeys(plan.arxiv.values()))
+        by_id = self.arxiv.fetch(ids) if ids else {}
+        self._tick(len(ids))
+        titles = list(dict.fromkeys(plan.arxiv_search.values()))
+        by_title = self.arxiv.search_titles(titles) if titles else {}
+        self._tick(len(titles))
+        return by_id, by_title
+
+    def fetch_crossref(self, dois: Iterable[str]) -> dict[str, Outcome]:
+        wanted = list(dict.fromkeys(dois))
+        result = self.crossref.fetch(wanted) if wanted else {}
+        self._tick(len(wanted))
+        return {k.lower(): v for k, v in result.items()}
+
+    def fetch_dblp(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome], dict[str, Outcome]]:
+        toc_keys = sorted(set(plan.toc.values()))
+        sizes = {}
+        for key, toc_key in plan.toc.items():
+            venue, _ = venue_of(self.by_key[key])
+            sizes[toc_key] = venue.dblp_toc_size if venue is not None and venue.dblp_toc_size else 0
+        # SPARQL first (several TOCs to a query, outside dblp.org's bot wall); the search API's
+        # ``toc:`` query for any TOC it could not answer
+        use_sparql = self.settings.sparql
+        tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys and use_sparql else {}
+        self._tick(len(toc_keys))
+        for toc_key in toc_keys:
+            if tocs.get(toc_key, FAILED_TWIN).status == FAILED:
+                tocs[toc_key] = self.dblp.toc(toc_key)
+        # TOCs of records that have identifiers are read only if already cached or fetched above.
+        for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
+            cached = self.sparql.cached_toc(toc_key) if use_sparql else None
+            if cached is not None and cached.status != FAILED:
+                tocs[toc_key] = cached
+                continue
+            if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
+                tocs[toc_key] = self.dblp.toc(toc_key)
+        twin_ids = sorted(set(plan.published_twins.values()))
+        twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
+        self._tick(-(-len(twin_ids) // self.sparql.batch))
+        # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
+        fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
+        self.elsewhere = self._listed_venue_misses(plan, tocs)
+        lookups = list(plan.stream_search.values())
+        searches: dict[str, Outcome] = {}
+        if lookups and use_sparql:
+            found = self.sparql.streams(lookups)
+            searches.update({f"stream:{k}": v for k, v in found.items()})
+            self._tick(-(-len(found) // STREAM_BATCH))
+        # the title search stands in where the venue-year could not be asked through SPARQL
+        wanted = {
+            q
+            for k, q in plan.dblp_search.items()
+            if searches.get(_stream_query(plan, k), FAILED_TWIN).status == FAILED
+        }
+        wanted |= set(self.elsewhere.values())
+        wanted |= {
+            q for k, q in plan.published_search.items() if k in fallback or k not in plan.published_twins
+        }
+        for query in sorted(wanted):
+            searches[query] = self.dblp.search(query)
+            self._tick()
+        names = sorted(
+            {n for k, n in plan.published_names.items() if k in fallback or k not in plan.published_twins}
+        )
+        for start in range(0, len(names), NAME_BATCH):
+            searches.update(self._search_names(names[start : start + NAME_BATCH]))
+        return tocs, searches, twins
+
+    def _listed_venue_misses(self, plan: Plan, tocs: dict[str, Outcome]) -> dict[str, str]:
+        """Records without an arXiv id whose venue-year TOC answered but holds no paper of their
+        title: the list may name the wrong venue (ElasticFlow is tagged EuroSys'23, it appeared at
+        ASPLOS'23), so their title is searched in all of DBLP. Only distinctive titles: a short
+        generic one found elsewhere could be another paper."""
+        misses: dict[str, str] = {}
+        for key, toc_key in plan.toc.items():
+            toc = tocs.get(toc_key)
+            record = self.by_key[key]
+            if key in plan.published_twins or toc is None or toc.status != FOUND:
+                continue
+            if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
+                continue
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
+            if found.status == NOT_FOUND:
+                misses[key] = dblp.title_query(record.items[0].title)
+        return misses
+
+    def _search_names(self, names: list[str]) -> dict[str, Outcome]:
+        """One DBLP query for several system names; a page-filling answer is split and re-asked.
+        Keyed ``name:<name>``, each with the hits that name it."""
+        outcome = self.dblp.search(name_query(names), h=MAX_PAGE)
+        self._tick()
+        if outcome.status == FOUND and len(outcome.metadata) >= MAX_PAGE and len(names) > 1:
+            half = len(names) // 2
+            return {**self._search_names(names[:half]), **self._search_names(names[half:])}
+        out: dict[str, Outcome] = {}
+        for name in names:
+            if outcome.status != FOUND:
+                out[f"name:{name}"] = outcome
+                continue
+            hits = hits_naming(name, outcome.metadata)
+            out[f"name:{name}"] = (
+                Outcome(FOUND, hits, f"{len(hits)} DBLP hits", outcome.from_cache)
+                if hits
+                else Outcome.not_found(f"DBLP has no paper named {name!r}", from_cache=outcome.from_cache)
+            )
+        return out
+
+    # -- merging (main thread, fixed order) -----------------------------------------------------
+    def merge_arxiv(self, plan: Plan, by_id: dict[str, Outcome], by_title: dict[str, Outcome]) -> None:
+        for key, ident in plan.arxiv.items():
+            outcome = by_id.get(ident.value) or Outcome.failed(f"arXiv returned nothing for {ident.value}")
+            self._log(key, "arxiv", outcome)
+            if outcome.value is not None:
+                merge.apply(self.by_key[key], outcome.value)
+        for key, title in plan.arxiv_search.items():
+            outcome = by_title.get(title) or Outcome.failed("arXiv search returned nothing")
+            outcome = check_year(self.by_key[key], outcome)
+            self._log(key, "arxiv", outcome)
+            if outcome.value is not None:
+                merge.apply(self.by_key[key], outcome.value)
+
+    def merge_crossref(self, wanted: dict[str, str], by_doi: dict[str, Outcome]) -> None:
+        for key, doi in wanted.items():
+            outcome = by_doi.get(doi.lower()) or Outcome.failed(f"Crossref returned nothing for {doi}")
+            self._log(key, "crossref", outcome)
+            if outcome.value is not None:
+                merge.apply(self.by_key[key], outcome.value)
+            elif outcome.status == NOT_FOUND:
+                unconfirmed_doi(self.by_key[key], doi)
+
+    def merge_dblp(self, plan: Plan, tocs: dict[str, Outcome], searches: dict[str, Outcome]) -> None:
+        for key, toc_key in list(plan.toc.items()) + list(plan.toc_extra.items()):
+            extra = key in plan.toc_extra
+            toc = tocs.get(toc_key)
+            if toc is None:
+                continue
+            record = self.by_key[key]
+            if toc.status != FOUND:
+                if not extra or (toc.status == FAILED and self.asks("dblp")):
+                    # An extra TOC that was asked for and failed is a lookup this record
+                    # lost: a fault-free run attaches its DBLP data (dblp_key, pages), so the
+                    # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
+                    self._log(key, "dblp", toc)
+                continue
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
+            if extra and found.status != FOUND:
+                continue  # a free extra: only a confident match is worth anything
+            if (
+                found.status == NOT_FOUND
+                and key in self.elsewhere
+                and self._published_elsewhere(record, searches.get(self.elsewhere[key]))
+            ):
+                continue
+            self._log(key, "dblp", found.outcome(from_cache=toc.from_cache))
+            if found.value is not None:
+                merge.apply(record, found.value)
+        for key, query in plan.dblp_search.items():
+            by_stream = searches.get(_stream_query(plan, key))
+            from_stream = by_stream is not None and by_stream.status != FAILED
+            outcome = by_stream if from_stream else searches.get(query)
+            outcome = outcome or Outcome.failed("DBLP search returned nothing")
+            record = self.by_key[key]
+            if outcome.status != FOUND:
+                if outcome.status == NOT_FOUND:
+                    where = "its venue-year" if from_stream else "DBLP title search"
+                    outcome = Outcome.not_found(
+                        f"{where}: no paper of this title", from_cache=outcome.from_cache
+                    )
+                self._log(key, "dblp", outcome)
+                continue
+            venue, _ = venue_of(record)
+            found = self._match(
+                record,
+                outcome.metadata,
+                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
+                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
+            )
+            self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
+            if found.value is not None:
+                merge.apply(record, found.value)
+
+    def merge_published(self, plan: Plan, searches: dict[str, Outcome], twins: dict[str, Outcome]) -> None:
+        """arXiv-only records whose published version DBLP knows: cited as published from now on.
+        SPARQL's candidates (the first author's papers) when it answered, else the search's."""
+        wanted = {**plan.published_search, **{k: f"name:{n}" for k, n in plan.published_names.items()}}
+        for key in plan.published_twins:
+            wanted.setdefault(key, "")
+        for key, query in sorted(wanted.items()):
+            twin_outcome = twins.get(plan.published_twins.get(key, ""))
+            if twin_outcome is not None and twin_outcome.status == FOUND:
+                outcome = twin_outcome
+            else:
+                outcome = searches.get(query) or twin_outcome or Outcome.failed("DBLP returned nothing")
+            record = self.by_key[key]
+            if merge.venue_tagged(record):
+                self._check_listed_venue(key, record, twin_outcome)
+                continue
+            if merge.record_published(record):
+                continue  # arXiv reported its DOI and Crossref described the published paper
+            if outcome.status != FOUND:
+                if outcome.status == FAILED:
+                    self._log(key, "dblp", outcome)
+                continue
+            year = record.get("year")
+            twin = find_published(record, outcome.metadata, year if isinstance(year, int) else None)
+            tag = record.tag
+            row = {"key": key, "tag": tag.raw if tag is not None else "", "lines": record.lines}
+            if twin.status == AMBIGUOUS:
+                self.published_ambiguous.append({**row, "reason": twin.reason})
+            if twin.metadata is None:
+                continue
+            self._log(key, "dblp", twin.outcome(from_cache=outcome.from_cache))
+            merge.apply(record, twin.metadata)
+            venue = record.get("container_short") or twin.metadata.get("container_short") or "?"
+            where = f"{venue} {record.get('year') or ''}".strip()
+            self.published.append({**row, "venue": where, "via": twin.via})
+
+    def _published_elsewhere(self, record: Record, outcome: Outcome | None) -> bool:
+        """Whether a whole-DBLP title search found the one published paper of this exact title within
+        a year of the tag (then merged, its venue kept over the list's, the conflict reported)."""
+        if outcome is None or outcome.status != FOUND:
+            return False
+        tag = record.tag
+        year = tag.year if tag is not None else None
+        wanted = {normalise(item.title) for item in record.items}
+        hits = {
+            str(h.get("dblp_key")): h
+            for h in outcome.metadata
+            if normalise(str(h.get("title") or "")) in wanted
+            and h.get("kind") not in (None, Kind.PREPRINT)
+            and isinstance(h.get("year"), int)
+            and year is not None
+            and abs(h.get("year") - year) <= 1
+        }
+        if len(hits) != 1:
+            return False
+        hit = next(iter(hits.values()))
+        self._log(
+            record.key,
+            "dblp",
+            Outcome.found(hit, from_cache=outcome.from_cache, detail="found at another venue"),
+        )
+        listed = tag.raw if tag is not None else ""
+        merge.apply_published_elsewhere(record, hit, listed)
+        where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+        self.published.append(
+            {
+                "key": record.key,
+                "tag": listed,
+                "lines": record.lines,
+                "venue": where,
+                "via": "title; the listed venue was wrong",
+            }
+        )
+        return True
+
+    def _check_listed_venue(self, key: str, record: Record, twins: Outcome | None) -> None:
+        """A venue-tagged arXiv paper that neither its venue's DBLP entry nor Crossref described:
+        when DBLP has it, by the same title and authors, at another venue, the list's tag is wrong
+        and the published venue is kept (reported as a conflict). An extra lookup: its failure
+        changes no verdict."""
+        if twins is None or twins.status != FOUND or record.get("dblp_key") or record.get("doi"):
+            return
+        tag = record.tag
+        twin = find_published(record, twins.metadata, tag.year if tag is not None else None)
+        if twin.metadata is None or twin.via != "title":
+            return  # a renamed paper at another venue is not evidence enough against the list
+        self._log(key, "dblp", twin.outcome(from_cache=twins.from_cache))
+        listed = tag.raw if tag is not None else ""
+        merge.apply_published_elsewhere(record, twin.metadata, listed)
+        where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
+        self.published.append(
+            {
+                "key": key,
+                "tag": listed,
+                "lines": record.lines,
+                "venue": where,
+                "via": "title; the listed venue was wrong",
+            }
+        )
+
+    def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
+        """The papers of a TOC that can be this record (by title), through one index per TOC."""
+        index = self._toc_index.get(toc_key)
+        if index is None:
+            index = self._toc_index[toc_key] = dblp.TitleIndex(toc.metadata)
+        return index.candidates(item.title for item in record.items)
+
+    @staticmethod
+    def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> dblp.Match:
+        tag = record.tag
+        venue, name = venue_of(record)
+        titles = [item.title for item in record.items]
+        return dblp.match(
+            titles,
+            tag.year if tag else None,
+            hits,
+            names=dblp.venue_names(name, venue),
+            stream=stream,
+            from_toc=from_toc,
+        )
+
+
+def unconfirmed_doi(record: Record, doi: str) -> None:
+    """Neither Crossref nor doi.org knows the DOI: it is not exported as ``doi`` (a dead link in
+    every style) but kept as a note, and the conflict reaches report.json."""
+    sourced = record.fields.get("doi")
+    if sourced is None or str(sourced.value).lower() != doi.lower():
+        return
+    del record.fields["doi"]
+    note = str(record.get("note") or "")
+    record.set("note", "; ".join(x for x in (note, f"DOI {doi} (not registered)") if x), sourced.provenance)
+    text = f"doi: {sourced.provenance.source}={doi} unknown to Crossref and doi.org (kept as a note)"
+    if text not in record.conflicts:
+        record.conflicts.append(text)
+
+
+def check_year(record: Record, outcome: Outcome) -> Outcome:
+    """An arXiv title match whose year is more than one off the tag's year is another paper."""
+    tag = record.tag
+    meta = outcome.value
+    if meta is None or tag is None or tag.year is None:
+        return outcome
+    year = meta.get("year")
+    if isinstance(year, int) and abs(year - tag.year) > 1:
+        return Outcome.not_found(
+            f"arXiv {meta.get('arxiv')} has this title but year {year}, list says {tag.year}",
+            from_cache=outcome.from_cache,
+        )
+    return outcome
