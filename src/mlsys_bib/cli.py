@@ -378,6 +378,12 @@ def _blank(text: str) -> str:
     return " ".join(_VARYING.sub("…", text.split(" (", 1)[0]).split())[:100]
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .export.site.serve import serve
+
+    return serve(Path(args.out), args.port)
+
+
 def _published_since_listed(rows: list[dict[str, object]]) -> str:
     """One line for build, status and stats: how many papers the list still tags as preprints (or
     at the wrong venue) are cited as published, with three examples (old tag -> venue)."""
@@ -385,12 +391,6 @@ def _published_since_listed(rows: list[dict[str, object]]) -> str:
         return ""
     shown = ", ".join(f"{r['key']} ({r.get('tag') or 'untagged'} -> {r.get('venue')})" for r in rows[:3])
     return f"published since listed: {len(rows)} — e.g. {shown}"
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from .export.site.serve import serve
-
-    return serve(Path(args.out), args.port)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -61,20 +61,27 @@ def test_section_downloads_are_subsets_of_the_whole_list(seed_out):
 
 
 def test_stale_files_are_removed_and_symlinks_refused(tmp_path):
+    from mlsys_bib.build import write_exports
+    from mlsys_bib.export.manifest import recording
+    from tests.fakes.records import S_DATA
+
     records = realistic_records()
     out = tmp_path / "out"
-    build_dir = out
-    from mlsys_bib.build import write_exports
-
-    write_exports(records, build_dir, refs=False)
-    stale = out / "site" / "dl" / "renamed-section.bib"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("old")
-    keep = out / "site" / ".keep"
+    with recording(out):
+        write_exports(records, out, refs=False)
+        first = write_site(records, out)
+    gone = [p for p in first.files if p.parent.name == "dl" and p.stem != S_DATA.slug]
+    assert gone
+    keep = out / "site" / "notes.txt"
     keep.write_text("mine")
-    report = write_site(records, out)
-    assert not stale.exists() and keep.exists() and stale in report.removed
-    assert report.pages == 1 and report.papers == len(records)
+    only = [r for r in records if [s for s in r.sections] == [S_DATA]]
+    assert only
+    with recording(out):
+        write_exports(only, out, refs=False)
+        report = write_site(only, out)
+    assert keep.exists()
+    assert set(report.removed) == set(gone) and not any(p.exists() for p in gone)
+    assert report.pages == 1 and report.papers == len(only)
     link = tmp_path / "linked"
     link.mkdir()
     (link / "site").symlink_to(tmp_path / "elsewhere", target_is_directory=True)

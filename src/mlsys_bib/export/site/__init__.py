@@ -7,7 +7,8 @@ Built by every ``mlsys-bib build`` from the same records and the same exports: o
 from any static host: no server, no CDN, nothing fetched at view time.
 
 Files are written only when their bytes change (a warm rebuild rewrites nothing), and files of an
-earlier build that this one did not write (a renamed section's downloads) are removed.
+earlier build that this one did not write (a renamed section's downloads) are removed, if the build
+manifest (:mod:`..manifest`) says a build wrote them.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 
 from ...fsutil import atomic_write
 from ...model import Record
-from .. import manifest, refs
+from .. import refs
 from ..latex import clean_text
+from ..manifest import recording
 from . import downloads, formatted, index_data, page
 from .assets import ASSETS, asset_bytes
 from .papers import site_papers
@@ -115,6 +117,14 @@ def write_site(
     the reference lists, so the site reuses their rendering.
     """
     out = Path(out_dir)
+    with recording(out) as manifest:
+        return _write_site(records, out, manifest, report=report, styles=styles, memo=memo, title=title)
+
+
+def _write_site(
+    records: Sequence[Record], out: Path, manifest: Any, *, report: dict[str, Any] | None,
+    styles: Sequence[str], memo: Any, title: str,
+) -> SiteReport:
     root = out / SITE_DIR
     _guard(root)
     _guard(root / "dl")
@@ -123,8 +133,10 @@ def write_site(
     exports = {name: (out / name).read_bytes() for name in ("mlsys.bib", "mlsys-biblatex.bib", "mlsys.json")}
     stamp = inputs_fingerprint(records, report, chosen, exports, title)
     if _up_to_date(root, stamp):
-        result.files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-        return result  # the build's manifest keeps listing these files: the last build's list says so
+        # nothing to write; the manifest keeps listing the site's files (they are still there)
+        ours = [rel.split("/", 1)[1] for rel in manifest.entries() if rel.startswith(SITE_DIR + "/")]
+        result.files = [root / rel for rel in ours]
+        return result
 
     order, slugs, members = formatted.sections_in_order(records)
     listed_keys = {r.key for s in order for r in members[s]}
@@ -167,8 +179,9 @@ def write_site(
     for path, data in written.items():
         atomic_write(path, data)
         result.files.append(path)
-    # a renamed section's downloads go; only files an earlier build's manifest lists as written
-    result.removed.extend(manifest.sweep(root))
+    # files of an earlier build this one did not write (a renamed section's downloads); only files
+    # the manifest says a build wrote: a user's own file in site/ is never touched
+    result.removed = manifest.sweep(root)
     result.papers = len(papers)
     result.sections = len(sections)
     return result
