@@ -50,7 +50,9 @@ _KEYS: dict[str, type] = {
     "dblp_toc_size": int,
     "dblp_streams": list,
 }
-_STREAM = re.compile(r"^(?:conf|journals)/[a-z0-9_-]+$")
+#: A DBLP stream key (``conf/asplos``, ``journals/pacmmod``): the only shape the venue table accepts
+#: and the only one a SPARQL query is built from (sources.dblp_sparql).
+DBLP_STREAM = re.compile(r"^(?:conf|journals)/[a-z0-9_-]+$")
 _PLACEHOLDERS = frozenset({"year", "volume"})
 
 
@@ -191,7 +193,7 @@ def _check_entry(raw: Any, index: int, source: str) -> dict[str, Any]:
         if "volume" in fields and "volume_offset" not in raw:
             raise _fail(source, entry, "dblp_toc uses {volume} but volume_offset is missing")
     streams = raw.get("dblp_streams", [])
-    if not all(isinstance(x, str) and _STREAM.match(x) for x in streams):
+    if not all(isinstance(x, str) and DBLP_STREAM.match(x) for x in streams):
         raise _fail(source, entry, f"dblp_streams {streams!r} must be DBLP streams like 'conf/asplos'")
     return raw
 

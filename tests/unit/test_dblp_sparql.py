@@ -98,3 +98,19 @@ def test_the_plan_asks_a_venue_without_a_toc_by_its_stream_and_longest_plain_tit
     lookups = {r.title.split(":")[0]: plan.stream_search.get(r.key) for r in records}
     assert lookups["Déjà Vu"] == ds.StreamLookup(("conf/asplos",), 2024, "speculative")  # not "déjà"
     assert lookups["Tiny Paper"] is None  # a workshop without a DBLP stream: the title search only
+
+
+def test_a_title_word_too_long_for_a_stream_lookup_is_never_planned() -> None:
+    """The planner and the query builder share one rule for the narrowing word: a 50-letter word
+    (which the builder refuses) is passed over for the next one, instead of failing the whole run."""
+    from mlsys_bib.parse.markdown import parse_list
+    from mlsys_bib.records import build_records
+    from mlsys_bib.resolve.plan import plan_lookups
+
+    long_word = "supercalifragilisticexpialidociousnessisticallyyy"
+    text = f"# L\n\n## 1. S\n\n- [ASPLOS'24] {long_word.capitalize()} Serving Engine\n"
+    plan = plan_lookups(build_records(parse_list(text)).records)
+    (lookup,) = plan.stream_search.values()
+    assert lookup.word == "serving"
+    assert "serving" in ds.streams_query([lookup])
+    assert not ds.usable_word(long_word)

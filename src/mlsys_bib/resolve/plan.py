@@ -27,7 +27,7 @@ from ..ids import Identifier
 from ..ids.doi import registered
 from ..model import Record
 from ..sources.dblp import title_query
-from ..sources.dblp_sparql import StreamLookup
+from ..sources.dblp_sparql import StreamLookup, usable_word
 from ..text.titles import title_words
 from ..venues import Venue
 from ..venues import lookup as lookup_venue
@@ -165,7 +165,7 @@ def stream_lookup(record: Record) -> StreamLookup | None:
         return None
     title = record.items[0].title
     lowered = title.lower()
-    words = [w for w in title_words(title) if w.isascii() and w.isalnum() and len(w) >= 4 and w in lowered]
+    words = [w for w in title_words(title) if usable_word(w) and w in lowered]
     if not words:
         return None
     word = max(words, key=lambda w: (len(w), w))

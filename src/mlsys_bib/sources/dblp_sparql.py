@@ -30,6 +30,7 @@ from ..model import Kind, Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, ServiceError, loads_json
 from ..text.titles import display_title
+from ..venues import DBLP_STREAM
 from .dblp import split_name, toc_stream
 from .outcome import FOUND, Outcome
 
@@ -135,6 +136,12 @@ STREAM_BATCH = 40
 _WORD = re.compile(r"^[a-z0-9]{4,40}$")
 
 
+def usable_word(word: str) -> bool:
+    """Whether ``word`` can narrow a stream lookup: plain lower-case ASCII letters and digits (it goes
+    into the query as a string literal), 4 to 40 of them. The planner asks this before it plans one."""
+    return bool(_WORD.match(word))
+
+
 @dataclass(frozen=True)
 class StreamLookup:
     """The papers of a venue (its DBLP streams) within a year of ``year`` whose title contains
@@ -150,7 +157,7 @@ class StreamLookup:
 
     def values(self) -> list[str]:
         """Its VALUES rows; only checked streams, an int and a plain word reach the query."""
-        if not _WORD.match(self.word) or not all(_STREAM.match(x) for x in self.streams):
+        if not usable_word(self.word) or not all(DBLP_STREAM.match(x) for x in self.streams):
             raise ValueError(f"not a stream lookup: {self.key!r}")
         return [
             f'("{self.key}" <{_DB}streams/{stream}> {int(self.year) - 1} {int(self.year) + 1} "{self.word}")'
@@ -166,7 +173,6 @@ def streams_query(lookups: Iterable[StreamLookup]) -> str:
 #: few MB; a TOC of unknown size counts as this many papers.
 TOC_PAPERS_PER_QUERY = 1500
 TOC_SIZE_UNKNOWN = 150
-_STREAM = re.compile(r"^(?:conf|journals)/[a-z0-9_-]+$")
 _TOC_KEY = re.compile(r"^db/(?:conf|journals)/[a-z0-9_-]+/[a-z0-9_-]+\.bht$")
 
 
