@@ -114,3 +114,9 @@ def test_a_title_word_too_long_for_a_stream_lookup_is_never_planned() -> None:
     assert lookup.word == "serving"
     assert "serving" in ds.streams_query([lookup])
     assert not ds.usable_word(long_word)
+
+
+@pytest.mark.parametrize("arxiv_id", ["2309.06180", "1706.03762", "cs/0601001", "math/0211159"])
+def test_a_corr_key_gives_back_its_arxiv_id_for_new_and_old_style_ids(arxiv_id: str) -> None:
+    assert ds.arxiv_of_corr(ds.corr_key(arxiv_id)) == arxiv_id
+    assert ds.arxiv_of_corr("conf/sosp/KwonLZ0ZY0ZS23") is None

@@ -193,6 +193,16 @@ def corr_key(arxiv_id: str) -> str:
     return "journals/corr/abs-" + arxiv_id.replace(".", "-").replace("/", "-")
 
 
+def arxiv_of_corr(key: str) -> str | None:
+    """The arXiv id a CoRR record's key names, the inverse of :func:`corr_key`
+    (``abs-2309-06180`` -> ``2309.06180``, ``abs-cs-0601001`` -> ``cs/0601001``), or None."""
+    if not key.startswith("journals/corr/abs-"):
+        return None
+    head, _, tail = key.removeprefix("journals/corr/abs-").partition("-")
+    ident = ids.arxiv.parse(f"{head}.{tail}" if head.isdigit() else f"{head}/{tail}")
+    return ident.value if ident is not None else None
+
+
 def twins_query(arxiv_ids: Iterable[str]) -> str:
     """The SPARQL text for one batch; ids are checked arXiv ids, so nothing else reaches the query."""
     iris = []
@@ -274,10 +284,9 @@ def candidates(rows: Sequence[Mapping[str, str]], fetched: str = "") -> list[Met
         doi = ids.doi.parse(first.get("doi", ""))
         if doi is not None and kind is not Kind.PREPRINT:
             values["doi"] = doi.value
-        if kind is Kind.PREPRINT and key.startswith("journals/corr/abs-"):
-            arxiv = ids.arxiv.parse(key.removeprefix("journals/corr/abs-").replace("-", ".", 1))
-            if arxiv is not None:
-                values["arxiv"] = arxiv.value
+        arxiv = arxiv_of_corr(key) if kind is Kind.PREPRINT else None
+        if arxiv is not None:
+            values["arxiv"] = arxiv
         result.append(Metadata(Provenance("dblp", f"dblp:{key}", fetched), values, (venue,) if venue else ()))
     return result
 
