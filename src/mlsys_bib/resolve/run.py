@@ -33,7 +33,8 @@ __all__ = ["Lookup", "LookupStatus", "Run"]
 
 #: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
 ELSEWHERE_MIN_WORDS = 4
-FAILED_TWIN = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
+LISTED_VENUE_WRONG = "title; the listed venue was wrong"  # the "via" of a corrected venue
+NOT_ASKED = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
@@ -98,6 +99,7 @@ class Run:
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
         self._toc_index: dict[str, dblp.TitleIndex] = {}
+        self._toc_matches: dict[str, dblp.Match] = {}  # record key -> its match in its TOC
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
@@ -164,7 +166,7 @@ class Run:
         tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys and use_sparql else {}
         self._tick(len(toc_keys))
         for toc_key in toc_keys:
-            if tocs.get(toc_key, FAILED_TWIN).status == FAILED:
+            if tocs.get(toc_key, NOT_ASKED).status == FAILED:
                 tocs[toc_key] = self.dblp.toc(toc_key)
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
@@ -178,7 +180,7 @@ class Run:
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
         self._tick(-(-len(twin_ids) // self.sparql.batch))
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
-        fallback = {k for k, a in plan.published_twins.items() if twins.get(a, FAILED_TWIN).status != FOUND}
+        fallback = {k for k, a in plan.published_twins.items() if twins.get(a, NOT_ASKED).status != FOUND}
         self.elsewhere = self._listed_venue_misses(plan, tocs)
         lookups = list(plan.stream_search.values())
         searches: dict[str, Outcome] = {}
@@ -190,7 +192,7 @@ class Run:
         wanted = {
             q
             for k, q in plan.dblp_search.items()
-            if searches.get(_stream_query(plan, k), FAILED_TWIN).status == FAILED
+            if searches.get(_stream_query(plan, k), NOT_ASKED).status == FAILED
         }
         wanted |= set(self.elsewhere.values())
         wanted |= {
@@ -219,10 +221,7 @@ class Run:
                 continue
             if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
                 continue
-            found = self._match(
-                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
-            )
-            if found.status == NOT_FOUND:
+            if self._toc_match(key, toc_key, toc).status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
         return misses
 
@@ -284,9 +283,7 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self._match(
-                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
-            )
+            found = self._toc_match(key, toc_key, toc)
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if (
@@ -337,7 +334,7 @@ class Run:
                 outcome = searches.get(query) or twin_outcome or Outcome.failed("DBLP returned nothing")
             record = self.by_key[key]
             if merge.venue_tagged(record):
-                self._check_listed_venue(key, record, twin_outcome)
+                self._check_listed_venue(record, twin_outcome)
                 continue
             if merge.record_published(record):
                 continue  # arXiv reported its DOI and Crossref described the published paper
@@ -378,27 +375,12 @@ class Run:
         }
         if len(hits) != 1:
             return False
-        hit = next(iter(hits.values()))
-        self._log(
-            record.key,
-            "dblp",
-            Outcome.found(hit, from_cache=outcome.from_cache, detail="found at another venue"),
-        )
-        listed = tag.raw if tag is not None else ""
-        merge.apply_published_elsewhere(record, hit, listed)
-        where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
-        self.published.append(
-            {
-                "key": record.key,
-                "tag": listed,
-                "lines": record.lines,
-                "venue": where,
-                "via": "title; the listed venue was wrong",
-            }
+        self._take_published_venue(
+            record, next(iter(hits.values())), outcome.from_cache, "found at another venue"
         )
         return True
 
-    def _check_listed_venue(self, key: str, record: Record, twins: Outcome | None) -> None:
+    def _check_listed_venue(self, record: Record, twins: Outcome | None) -> None:
         """A venue-tagged arXiv paper that neither its venue's DBLP entry nor Crossref described:
         when DBLP has it, by the same title and authors, at another venue, the list's tag is wrong
         and the published venue is kept (reported as a conflict). An extra lookup: its failure
@@ -409,19 +391,37 @@ class Run:
         twin = find_published(record, twins.metadata, tag.year if tag is not None else None)
         if twin.metadata is None or twin.via != "title":
             return  # a renamed paper at another venue is not evidence enough against the list
-        self._log(key, "dblp", twin.outcome(from_cache=twins.from_cache))
+        self._take_published_venue(record, twin.metadata, twins.from_cache, twin.reason)
+
+    def _take_published_venue(self, record: Record, hit: Metadata, from_cache: bool, detail: str) -> None:
+        """Cite ``hit``'s venue instead of the list's (merge.apply_published_elsewhere reports the
+        contradiction) and list the record as published since listed."""
+        self._log(record.key, "dblp", Outcome.found(hit, from_cache=from_cache, detail=detail))
+        tag = record.tag
         listed = tag.raw if tag is not None else ""
-        merge.apply_published_elsewhere(record, twin.metadata, listed)
+        merge.apply_published_elsewhere(record, hit, listed)
         where = f"{record.get('container_short') or '?'} {record.get('year') or ''}".strip()
         self.published.append(
             {
-                "key": key,
+                "key": record.key,
                 "tag": listed,
                 "lines": record.lines,
                 "venue": where,
-                "via": "title; the listed venue was wrong",
+                "via": LISTED_VENUE_WRONG,
             }
         )
+
+    def _toc_match(self, key: str, toc_key: str, toc: Outcome) -> dblp.Match:
+        """The record's match in its venue-year's TOC, computed once: the wrong-venue check (fetch
+        phase) and the merge both need it, and it depends only on the list's title and tag."""
+        found = self._toc_matches.get(key)
+        if found is None:
+            record = self.by_key[key]
+            found = self._match(
+                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
+            )
+            self._toc_matches[key] = found
+        return found
 
     def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
         """The papers of a TOC that can be this record (by title), through one index per TOC."""
