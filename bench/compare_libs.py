@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                           "ratio": round(t_project / t_plain, 2), "items": len(items)}  # fmt: skip
 
         # -- reference lists ---------------------------------------------------------------------
-        order = refs._section_order(records, None)
-        members = refs._section_members(records, order)
+        order = refs.section_order(records, None)
+        members = refs.section_members(records, order)
         by_key = {item["id"]: item for item in items}
         section_groups = [[by_key[r.key] for r in members[s]] for s in order if members[s]]
         all_group = [items]

@@ -17,10 +17,10 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ..fsutil import atomic_write
@@ -87,6 +87,20 @@ def entry_links(record: Record) -> list[Link]:
     url = safe_url(raw_url)
     if url:
         links.append(Link("URL", url, (raw_url,)))
+    return one_per_target(links)
+
+
+_Linked = TypeVar("_Linked", bound="_HasUrl")
+
+
+class _HasUrl(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
+def one_per_target(links: Iterable[_Linked]) -> list[_Linked]:
+    """``links`` without the empty ones and without repeats of a target, first one kept: a reader
+    is shown each place once (refs' entries and the site's cards both use it)."""
     seen: set[str] = set()
     unique = []
     for link in links:
@@ -275,7 +289,7 @@ def _memo_keys(fingerprint: str, items: list[dict[str, Any]]) -> list[str]:
 def _render_styles(
     names: Sequence[str], records: Sequence[Record], memo: RenderMemo | None, bases: dict[str, dict[str, Any]]
 ) -> dict[str, tuple[dict[str, _Entry], dict[str, int], str]]:
-    """:func:`_render_style` for every style, the pandoc runs of the styles the memo lacks side by
+    """:func:`render_style` for every style, the pandoc runs of the styles the memo lacks side by
     side (:func:`.citeproc_pandoc.render_many`); the memo is read and written here, in order."""
     planned = {}
     for name in names:
@@ -289,10 +303,10 @@ def _render_styles(
         if memo is None or len(remembered) != len(keys)
     }
     fresh = citeproc_pandoc.render_many(wanted) if wanted else {}
-    return {name: _render_style(name, records, memo, bases, planned[name], fresh.get(name)) for name in names}
+    return {name: render_style(name, records, memo, bases, planned[name], fresh.get(name)) for name in names}
 
 
-def _render_style(
+def render_style(
     name: str,
     records: Sequence[Record],
     memo: RenderMemo | None,
@@ -352,7 +366,7 @@ def _render_style(
 # -- files -------------------------------------------------------------------------------------------
 
 
-def _section_order(records: Sequence[Record], sections: Sequence[Section] | None) -> list[Section]:
+def section_order(records: Sequence[Record], sections: Sequence[Section] | None) -> list[Section]:
     """The sections to write: as given, else every section in list order (first line seen)."""
     if sections is not None:
         return list(dict.fromkeys(sections))
@@ -365,7 +379,7 @@ def _section_order(records: Sequence[Record], sections: Sequence[Section] | None
     return sorted(first_line, key=lambda s: first_line[s])
 
 
-def _section_members(records: Sequence[Record], order: Sequence[Section]) -> dict[Section, list[Record]]:
+def section_members(records: Sequence[Record], order: Sequence[Section]) -> dict[Section, list[Record]]:
     """Each section's records in the order the list shows them *in that section*.
 
     Record order is the order of first appearance in the whole list; a paper first listed in an
@@ -400,7 +414,7 @@ def _capped(slug: str) -> str:
     return f"{head.rstrip('-')}-{digest}"
 
 
-def _slugs(sections: Sequence[Section]) -> dict[Section, str]:
+def section_slugs(sections: Sequence[Section]) -> dict[Section, str]:
     """File names per section: Section.slug, capped, and unique: ``-2``, ``-3`` ... in section order,
     never a name already taken (``## A``, ``## A!``, ``## A 2`` once wrote ``a``, ``a-2``, ``a-2``)."""
     taken = {"index"}
@@ -437,11 +451,11 @@ def _md_anchor(link: Link, shown: str) -> str:
     return f"[{shown}]({link.url})"
 
 
-def _html_anchor(link: Link, shown: str) -> str:
+def html_anchor(link: Link, shown: str) -> str:
     return f'<a href="{html.escape(link.url, quote=True)}">{shown}</a>'
 
 
-def _html_text(text: str) -> str:
+def html_text(text: str) -> str:
     return html.escape(text, quote=True)
 
 
@@ -457,7 +471,7 @@ def md_entry(entry: _Entry) -> str:
 
 def html_entry(entry: _Entry) -> str:
     """One HTML list item, built like :func:`md_entry`."""
-    text, _ = linkify(to_html(entry.text), entry.links, _html_text, _html_anchor)
+    text, _ = linkify(to_html(entry.text), entry.links, html_text, html_anchor)
     cls = "csl-entry" if entry.formatted else "csl-entry unformatted"
     ident = html.escape("ref-" + entry.key, quote=True)
     return f'<li class="{cls}" id="{ident}">' + _labelled(html.escape(entry.label), text) + "</li>"
@@ -531,9 +545,9 @@ def _write_refs(
     memo: RenderMemo | None,
 ) -> RefsReport:
     report = RefsReport(root=Path(out_dir))
-    order = _section_order(records, sections)
-    slugs = _slugs(order)
-    members = _section_members(records, order)
+    order = section_order(records, sections)
+    slugs = section_slugs(order)
+    members = section_members(records, order)
     bases = {r.key: csl_item(r) for r in records}  # once per record, not per style
     in_sections = {r.key for s in order for r in members[s]}
     listed = [r for r in records if r.key in in_sections]

@@ -1,6 +1,6 @@
 """Formatted references for the site, per style, as inert HTML fragments.
 
-The one place the site reaches into the reference-list renderer (export/refs.py): the same
+The one place the site uses the reference-list renderer (export/refs.py, its public helpers): the same
 pandoc-citeproc rendering, the same memo (a build that already rendered the styles for refs/
 starts no pandoc here), the same escaping and link detection. Only the wrapping differs: the
 site shows cards, not ``<li>`` bullets, and drops the style's citation number (a number is
@@ -25,7 +25,7 @@ _CLASS_SMALL_CAPS = '<span class="sc">'
 
 def fragment(entry: Any) -> str:
     """One rendered entry as HTML: every character escaped, printed links made live."""
-    text, _ = refs.linkify(to_html(entry.text), entry.links, refs._html_text, refs._html_anchor)
+    text, _ = refs.linkify(to_html(entry.text), entry.links, refs.html_text, refs.html_anchor)
     return text.replace(_INLINE_SMALL_CAPS, _CLASS_SMALL_CAPS)
 
 
@@ -38,7 +38,7 @@ def render_styles(
     out: dict[str, dict[str, str]] = {}
     errors: dict[str, str] = {}
     for style in styles:
-        entries, _rank, error = refs._render_style(style, records, memo, bases)
+        entries, _rank, error = refs.render_style(style, records, memo, bases)
         if error:
             errors[style] = error
         out[style] = {key: fragment(entry) for key, entry in entries.items()}
@@ -50,8 +50,8 @@ def sections_in_order(
 ) -> tuple[list[Section], dict[Section, str], dict[Section, list[Record]]]:
     """The list's sections in list order, their file-name slugs (the same as refs/ uses) and each
     section's records in the order the list shows them there."""
-    order = refs._section_order(records, None)
-    return order, refs._slugs(order), refs._section_members(records, order)
+    order = refs.section_order(records, None)
+    return order, refs.section_slugs(order), refs.section_members(records, order)
 
 
 def style_label(style: str) -> str:

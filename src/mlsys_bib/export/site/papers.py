@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...model import Kind, Record
-from ..bibtex import bare_doi
+from ..fields import bare_doi
 from ..latex import clean_text
 from ..names import display_name, people
-from ..refs import safe_url
+from ..refs import one_per_target, safe_url
 
 #: The kinds a paper can be filtered by, in the order the filter lists them.
 KINDS = ("published", "preprint", "workshop", "survey")
@@ -113,13 +113,7 @@ def _links(record: Record) -> list[SiteLink]:
     url = safe_url(record.get("url"))
     if url:
         found.append(SiteLink("paper", url))
-    seen: set[str] = set()
-    unique = []
-    for link in found:
-        if link.url and link.url not in seen:
-            seen.add(link.url)
-            unique.append(link)
-    return unique
+    return one_per_target(found)
 
 
 def published_since(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
