@@ -72,30 +72,50 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _prepare(path: str | os.PathLike[str]) -> Path:
+    """What every write does first: the directory exists, the write hooks (the export manifest)
+    hear of the file, and temporaries a killed run left beside it are swept up, so exports/ never
+    accumulates (or commits) half-written files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for hook in _WRITE_HOOKS:
+        hook(path)
+    _sweep_once(path.parent)
+    return path
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary beside ``path``, named ``.NAME.mlsys-bib-PID-RANDOM.tmp`` (the shape
+    :data:`_OURS` recognises), with an ordinary file's mode: mkstemp creates 0600, an export is
+    readable as the umask allows."""
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.mlsys-bib-{os.getpid()}-", suffix=".tmp", dir=path.parent
+    )
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return fd, tmp
+
+
 def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place.
 
     rename() within one directory is atomic on POSIX, so ``path`` holds either the old or the
     new content, whatever moment the process dies at.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for hook in _WRITE_HOOKS:
-        hook(path)
+    path = _prepare(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    # A run killed between mkstemp and rename leaves its temporary behind; the next write of the
-    # same file sweeps it up, so exports/ never accumulates (or commits) half-written files.
-    _sweep_once(path.parent)
     try:
         if path.stat().st_size == len(payload) and path.read_bytes() == payload:
             return  # unchanged: no rewrite, no fsync, no mtime churn for make/latexmk
     except OSError:
         pass
-    prefix = f".{path.name}.mlsys-bib-{os.getpid()}-"
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
-        # mkstemp creates 0600; an export is an ordinary file, readable as the umask allows.
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -134,15 +154,9 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     to a temporary beside ``path``, fsynced, renamed into place; an unchanged file is left
     alone (no mtime churn), and an exception leaves ``path`` as it was.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for hook in _WRITE_HOOKS:  # the export manifest learns of it, as of every atomic_write
-        hook(path)
-    _sweep_once(path.parent)
-    prefix = f".{path.name}.mlsys-bib-{os.getpid()}-"
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    path = _prepare(path)
+    fd, tmp = _temporary(path)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
         with open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as fh:
             yield fh
             fh.flush()
