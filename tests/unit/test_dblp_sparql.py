@@ -68,8 +68,8 @@ def test_rows_become_one_record_per_publication_with_authors_in_order() -> None:
 
 def test_an_answer_that_is_not_sparql_json_is_an_error_not_an_empty_result() -> None:
     with pytest.raises(ValueError):
-        ds.rows_by_corr({"head": {}, "results": {}})
-    assert ds.rows_by_corr({"results": {"bindings": []}}) == {}
+        ds.rows_by({"head": {}, "results": {}}, "corr")
+    assert ds.rows_by({"results": {"bindings": []}}, "corr") == {}
 
 
 def test_a_stream_lookup_puts_only_streams_a_year_and_a_plain_word_in_the_query() -> None:

@@ -225,7 +225,7 @@ def _kind(type_iri: str, venue: str) -> Kind | None:
     return TYPE_KIND.get(type_iri.removeprefix(_BIBTEX))
 
 
-def rows_by_corr(data: Mapping[str, Any], group: str = "corr") -> dict[str, list[dict[str, str]]]:
+def rows_by(data: Mapping[str, Any], group: str) -> dict[str, list[dict[str, str]]]:
     """The answer's bindings as plain rows, grouped by ``group`` (the CoRR record's key, or the
     TOC's); raises ValueError when the answer is not a SPARQL JSON result."""
     results = data.get("results")
@@ -314,14 +314,7 @@ class DblpSparqlClient:
         return f"{self.settings.dblp_sparql_url}/sparql"
 
     def twins(self, arxiv_ids: Sequence[str]) -> dict[str, Outcome]:
-        out: dict[str, Outcome] = {}
-        wanted: list[str] = []
-        for ident in dict.fromkeys(arxiv_ids):
-            cached = self._cached(ident)
-            if cached is None:
-                wanted.append(ident)
-            else:
-                out[ident] = cached
+        out, wanted = self._split_cached(arxiv_ids, NS_TWINS)
         for start in range(0, len(wanted), self.batch):
             out.update(self._ask(wanted[start : start + self.batch]))
         return out
@@ -329,14 +322,10 @@ class DblpSparqlClient:
     def tocs(self, toc_keys: Sequence[str], sizes: Mapping[str, int] | None = None) -> dict[str, Outcome]:
         """Every paper of each table of contents, several TOCs to a query (``sizes``: expected
         papers per TOC, from the venue table), in DBLP's TOC order of keys."""
-        out: dict[str, Outcome] = {}
+        out, wanted = self._split_cached(toc_keys, NS_TOC)
         batch: list[str] = []
         papers = 0
-        for key in dict.fromkeys(toc_keys):
-            cached = self.cached_toc(key)
-            if cached is not None:
-                out[key] = cached
-                continue
+        for key in wanted:
             size = (sizes or {}).get(key) or TOC_SIZE_UNKNOWN
             if batch and papers + size > TOC_PAPERS_PER_QUERY:
                 out.update(self._ask_tocs(batch))
@@ -349,17 +338,23 @@ class DblpSparqlClient:
 
     def streams(self, lookups: Sequence[StreamLookup]) -> dict[str, Outcome]:
         """Per lookup key: the venue-year's papers holding the word, ``not found`` when none."""
-        out: dict[str, Outcome] = {}
-        wanted: list[StreamLookup] = []
-        for lookup in {lk.key: lk for lk in lookups}.values():
-            cached = self._cached(lookup.key, NS_STREAM)
-            if cached is None:
-                wanted.append(lookup)
-            else:
-                out[lookup.key] = cached
+        by_key = {lk.key: lk for lk in lookups}
+        out, wanted = self._split_cached(by_key, NS_STREAM)
         for start in range(0, len(wanted), STREAM_BATCH):
-            out.update(self._ask_streams(wanted[start : start + STREAM_BATCH]))
+            out.update(self._ask_streams([by_key[k] for k in wanted[start : start + STREAM_BATCH]]))
         return out
+
+    def _split_cached(self, keys: Iterable[str], namespace: str) -> tuple[dict[str, Outcome], list[str]]:
+        """({key: cached outcome}, [keys to ask]) for ``keys`` in order, each once."""
+        out: dict[str, Outcome] = {}
+        wanted: list[str] = []
+        for key in dict.fromkeys(keys):
+            cached = self._cached(key, namespace)
+            if cached is None:
+                wanted.append(key)
+            else:
+                out[key] = cached
+        return out, wanted
 
     def _ask_streams(self, batch: list[StreamLookup]) -> dict[str, Outcome]:
         try:
@@ -407,7 +402,7 @@ class DblpSparqlClient:
         if not isinstance(data, Mapping):
             raise ServiceError(SERVICE, response.url, "answer is not a JSON object")
         try:
-            return rows_by_corr(data, group)
+            return rows_by(data, group)
         except ValueError as exc:
             raise ServiceError(SERVICE, response.url, str(exc)) from None
 
