@@ -172,6 +172,23 @@ def check_author_year_label(record: Record, seen: Seen) -> str | None:
     return None
 
 
+_SUBTITLE = re.compile(r"([^\W_]+)([?!])\s+([^\W\d_][^\W_]*)")
+
+
+def check_subtitle_case(record: Record, seen: Seen) -> str | None:
+    """A subtitle after "?" or "!" printed with a small letter ("Bottleneck? hidden trade-offs"):
+    sentence-casing styles keep the capital only after ":" unless the .bib protects the word."""
+    text = _plain(seen.text)
+    for match in _SUBTITLE.finditer(record.title):
+        before, mark, word = match.groups()
+        if not word[0].isupper():
+            continue
+        shown = re.search(re.escape(before) + re.escape(mark) + r"\s+(" + re.escape(word) + ")", text, re.I)
+        if shown and shown.group(1)[0].islower():
+            return f"subtitle lowercased: {shown.group(0)!r}"
+    return None
+
+
 Check = Callable[[Record, Seen], "str | None"]
 CHECKS: dict[str, Check] = {
     "arxiv id not once": check_arxiv_once,
@@ -183,6 +200,7 @@ CHECKS: dict[str, Check] = {
     "leaked month": check_month,
     "stale note": check_stale_note,
     "author-year label": check_author_year_label,
+    "subtitle case": check_subtitle_case,
 }
 
 

@@ -208,6 +208,20 @@ def test_protected_spans_cover_words_only():
     assert [text[a:b] for a, b in protected_spans(text)] == ["vLLM", "GPU", "I", "O"]
 
 
+@pytest.mark.parametrize(
+    ("title", "latex"),
+    [
+        ("Where Is My Training Bottleneck? Hidden Trade-Offs", "Where Is My Training Bottleneck? {Hidden} Trade-Offs"),
+        ("Distilling Step-by-Step! Outperforming Larger Models", "Distilling Step-by-Step! {Outperforming} Larger Models"),
+        ("Are We There Yet? A Case Study", "Are We There Yet? {A} Case Study"),
+        ("To Store or Not? online selection", "To Store or Not? online selection"),
+        ("Why? 3 reasons", "Why? 3 reasons"),
+    ],
+)
+def test_a_subtitle_after_a_question_or_exclamation_mark_keeps_its_capital(title, latex):
+    assert latex_title(title) == latex
+
+
 def test_container_is_protected_whole_and_escaped():
     assert latex_container("16th USENIX Symposium & Co") == r"{16th USENIX Symposium \& Co}"
     assert latex_container("") == ""

@@ -234,6 +234,10 @@ def escape_latex(text: str, *, ascii: bool = False) -> str:
 
 _WORD = re.compile(r"[^\W_]+")
 _FIRST_BEFORE_COLON = re.compile(r"\s*([^\W_]+)\s*:")
+# A subtitle after "?" or "!" ("Where Is My Training Bottleneck? Hidden Trade-Offs ..."): BibTeX's
+# sentence case keeps a capital only after ": ", so the subtitle's first word is lowercased
+# ("? hidden trade-offs") unless it is protected.
+_SUBTITLE_AFTER_MARK = re.compile(r"[?!]\s+(?=[^\W\d_])")
 
 
 @functools.lru_cache(maxsize=1)
@@ -300,17 +304,19 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every word of the title ``text`` whose case must survive sentence-casing.
 
     Besides :func:`needs_protection`, a single capitalised word before a colon is a system name
-    (``Orca: A Distributed Serving System``) and is protected, as is every letter of an all-caps
-    compound such as ``I/O``. Whole titles are never protected: styles that want sentence case
-    must still be able to apply it.
+    (``Orca: A Distributed Serving System``) and is protected, as is the capitalised first word of
+    a subtitle after ``?`` or ``!`` and every letter of an all-caps compound such as ``I/O``.
+    Whole titles are never protected: styles that want sentence case must still be able to apply it.
     """
     spans: list[tuple[int, int]] = []
     first = _FIRST_BEFORE_COLON.match(text)
+    subtitles = {m.end() for m in _SUBTITLE_AFTER_MARK.finditer(text)}
     for match in _WORD.finditer(text):
         word = match.group(0)
         if (
             needs_protection(word)
             or (first is not None and match.start() == first.start(1) and word[0].isupper())
+            or (match.start() in subtitles and word[0].isupper())
             or (word[0].isupper() and _all_caps_compound(text, match.start(), match.end()))
         ):
             spans.append(match.span())
