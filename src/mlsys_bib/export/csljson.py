@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypedDict
+from typing import Any
 
 from ..fsutil import atomic_writer
 from ..model import Kind, Record
@@ -38,21 +38,6 @@ from .mapping import (
     split_note,
 )
 from .names import csl_names
-
-#: An item's ``issued``: CSL's date as ``[[year]]`` or ``[[year, month]]``.
-CslDate = TypedDict("CslDate", {"date-parts": list[list[int]]})
-
-#: The fields this exporter writes (a subset of the CSL-JSON schema's item), in the order written.
-CslItem = TypedDict(
-    "CslItem",
-    {
-        "id": str, "citation-key": str, "type": str, "title": str, "author": list[dict[str, str]],
-        "publisher": str, "genre": str, "container-title": str, "container-title-short": str,
-        "event-title": str, "number": str, "volume": str, "issue": str, "issued": CslDate,
-        "page": str, "DOI": str, "URL": str, "keyword": str, "note": str,
-    },
-    total=False,
-)  # fmt: skip
 
 NOCASE_OPEN = '<span class="nocase">'
 NOCASE_CLOSE = "</span>"
@@ -69,11 +54,11 @@ def csl_page(pages: object) -> str:
     return normalize_pages(pages).replace("--", "-")
 
 
-def csl_item(record: Record) -> CslItem:
+def csl_item(record: Record) -> dict[str, Any]:
     """One record as a CSL-JSON item (a plain dict, keys in a fixed, readable order)."""
     kind = record_kind(record)
     key = record.key
-    item: CslItem = {"id": key, "citation-key": key, "type": csl_type(kind)}
+    item: dict[str, Any] = {"id": key, "citation-key": key, "type": csl_type(kind)}
 
     def put(name: str, value: object, limit: int | None = None) -> None:
         text = clean_text(value) if limit is None else clean_text(value, limit)
@@ -147,7 +132,7 @@ def csl_item(record: Record) -> CslItem:
     return item
 
 
-def _checked_items(records: Sequence[Record]) -> Iterator[CslItem]:
+def _checked_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     for record in records:
         if record.key in seen:
@@ -156,12 +141,12 @@ def _checked_items(records: Sequence[Record]) -> Iterator[CslItem]:
         yield csl_item(record)
 
 
-def iter_csl_items(records: Sequence[Record]) -> Iterator[CslItem]:
+def iter_csl_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
     """:func:`csl_items` one at a time, for writers that stream; duplicate keys raise ValueError."""
     return _checked_items(records)
 
 
-def csl_items(records: Sequence[Record]) -> list[CslItem]:
+def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
     """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
     return list(_checked_items(records))
 

@@ -24,11 +24,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..fsutil import atomic_writer
 from ..model import Record, Section
-from .csljson import CslDate, CslItem, iter_csl_items
+from .csljson import iter_csl_items
 from .latex import clean_text
 from .mapping import record_kind, zotero_type
 
@@ -248,7 +249,7 @@ class _Writer:
         self.close(depth, predicate)
 
 
-def _date(issued: CslDate | None) -> str:
+def _date(issued: Any) -> str:
     parts = (issued or {}).get("date-parts") or [[]]
     first = parts[0] if parts else []
     if not first:
@@ -271,7 +272,7 @@ def _person_fields(name: dict[str, str]) -> list[tuple[str, str]]:
     return fields
 
 
-def _write_item(w: _Writer, record: Record, item: CslItem) -> None:
+def _write_item(w: _Writer, record: Record, item: dict[str, Any]) -> None:
     item_type = zotero_type(record_kind(record))
     shape = SHAPES[item_type]
     element = shape.rdf_class or "rdf:Description"
@@ -325,14 +326,14 @@ def _write_collection(w: _Writer, node: Collection) -> None:
     w.close(1, "z:Collection")
 
 
-def _with_archive_id(record: Record, item: CslItem) -> CslItem:
+def _with_archive_id(record: Record, item: dict[str, Any]) -> dict[str, Any]:
     """A preprint's "arXiv:ID" as Zotero's Archive ID. CSL-JSON leaves ``number`` out because IEEE
     prints it after the repository ("arXiv: arXiv:ID"); nothing prints an RDF import, so it goes
     back in here, in CSL order (after the publisher)."""
     arxiv = record.get("arxiv")
     if not arxiv or item.get("type") != "article" or "number" in item:
         return item
-    out: CslItem = {}
+    out: dict[str, Any] = {}
     for key, value in item.items():
         out[key] = value
         if key == "publisher":
