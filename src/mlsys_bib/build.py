@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .config import Settings
 from .fsutil import atomic_write
@@ -33,17 +33,11 @@ from .model import Record
 from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
-if TYPE_CHECKING:  # for annotations only: importing them would load the resolver and the renderers
-    from .export.refs import RefsReport, RenderMemo
-    from .lists import Sources
-    from .net.cache import Cache
-    from .resolve.report import ResolveReport
-
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
 
 
 def load_list(
-    source: Sources = None, *, lock_path: Path | None = None, settings: Settings | None = None,
+    source: Any = None, *, lock_path: Path | None = None, settings: Settings | None = None,
     allow_empty: bool = False,
 ) -> RecordSet:
     """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
@@ -63,7 +57,7 @@ class RenderedEntries:
 
     NAMESPACE = "rendered"
 
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Any) -> None:
         self.cache = cache
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -135,7 +129,7 @@ class BuildResult:
     recordset: RecordSet
     report: dict[str, Any]
     files: list[Path] = field(default_factory=list)
-    resolve_report: ResolveReport | None = None
+    resolve_report: Any = None
 
     @property
     def records(self) -> list[Record]:
@@ -199,8 +193,8 @@ def write_exports(
     styles: Sequence[str] = DEFAULT_STYLES,
     ascii: bool = False,
     refs: bool = True,
-    memo: RenderMemo | None = None,
-) -> tuple[list[Path], RefsReport | None]:
+    memo: Any = None,
+) -> tuple[list[Path], Any]:
     from .export.bibtex import write_bibtex
     from .export.csljson import write_csl_json
     from .export.zotero_rdf import write_zotero_rdf
@@ -252,12 +246,15 @@ def write_renamed_keys(lock: KeyLock, path: Path) -> Path:
     return path
 
 
-def _refs_summary(refs_report: RefsReport | None) -> dict[str, Any] | None:
-    return None if refs_report is None else refs_report.to_dict()
+def _refs_summary(refs_report: Any) -> Any:
+    if refs_report is None:
+        return None
+    to_dict = getattr(refs_report, "to_dict", None)
+    return to_dict() if callable(to_dict) else str(refs_report)
 
 
 def build(
-    source: Sources = None,
+    source: Any = None,
     out_dir: str | Path = "exports",
     *,
     settings: Settings | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -70,13 +70,7 @@ def sources_from_toml(path: str | Path) -> list[ListSource]:
     return out
 
 
-#: One list as callers name it: a path, a URL, a ListSource, or None for the bundled list.
-ListSpec = str | Path | ListSource | None
-#: What ``load_list``/``build`` accept: one list or several.
-Sources = ListSpec | Iterable[ListSpec]
-
-
-def as_sources(source: Sources) -> list[ListSource]:
+def as_sources(source: Any) -> list[ListSource]:
     """Normalise what callers pass: None, one path/URL, a sequence of them, or ListSources."""
     if source is None or isinstance(source, (str, Path)):
         return [ListSource(None if source is None else str(source))]
