@@ -31,7 +31,8 @@ from ..net.cache import Cache, CacheEntry, now_iso
 from ..net.http import HttpClient, ServiceError, loads_json
 from ..text.titles import display_title
 from ..venues import DBLP_STREAM
-from .dblp import split_name, toc_stream
+from .dblp_hits import split_name
+from .dblp_match import toc_stream
 from .outcome import FOUND, Outcome
 
 SERVICE = "dblp-sparql"
