@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 #: An error or warning line is cut here: list text (a megabyte heading, a hostile tag) must never
 #: flood a terminal or a CI log; report.json keeps the detail.
@@ -38,12 +38,13 @@ def collapsed(lines: Sequence[str]) -> list[str]:
     return out
 
 
-def warning_lines(rep: dict[str, object]) -> list[str]:
+def warning_lines(rep: Mapping[str, object]) -> list[str]:
     """``file:line: reason: text`` for each warning the list gave (damaged bytes, cut tags)."""
+    warnings = rep.get("warnings")
     return [
         f"{w['file'] or w.get('list') or 'list'}:{w['line']}: {w['reason']}"
         + (f": {str(w['text'])[:100]}" if w.get("text") else "")
-        for w in rep.get("warnings", [])  # type: ignore[union-attr]
+        for w in (warnings if isinstance(warnings, list) else [])
     ]
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import SERVICES, Settings
 from ..version import __version__
+
+if TYPE_CHECKING:  # lists.py loads the parser: not for --help
+    from ..lists import ListSpec
 
 #: The first line of the program's description.
 DESCRIPTION = "``mlsys-bib``: build, resolve, check, stats, status, verify."
@@ -108,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def sources_of(args: argparse.Namespace) -> object:
+def sources_of(args: argparse.Namespace) -> ListSpec:
     """What the pipeline reads: None (the bundled list), one location, or several lists."""
     if getattr(args, "lists", None):
         from ..lists import sources_from_toml

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
@@ -75,8 +74,9 @@ class Response:
         except LookupError:
             return self.content.decode("utf-8", errors="replace")
 
-    def json(self) -> Any:
-        """Decode a JSON body; HTML pages (rate-limit or error pages) and bad JSON raise ServiceError."""
+    def json(self) -> object:
+        """Decode a JSON body; HTML pages (rate-limit or error pages) and bad JSON raise ServiceError.
+        What a service sends is untrusted: callers check its shape (isinstance) before using it."""
         ctype = self.content_type.lower()
         if "html" in ctype:
             raise ServiceError(self.service, self.url, f"expected JSON, got {ctype} (HTTP {self.status})")
@@ -101,7 +101,7 @@ def json_depth_exceeds(data: object, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def loads_json(content: bytes, service: str = "", url: str = "", status: int = 200) -> Any:
+def loads_json(content: bytes, service: str = "", url: str = "", status: int = 200) -> object:
     """Decode a JSON body, or raise :class:`ServiceError` with a one-line reason.
 
     ``json.loads`` raises not only ValueError: deeply nested input (``[[[[...`` 200 000 deep)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..config import Settings
 from ..model import Metadata
@@ -75,7 +74,7 @@ class DblpClient:
         if cached is not None:
             return cached
         query = f"toc:{toc_key}:"
-        pages: list[Mapping[str, Any]] = []
+        pages: list[Mapping[str, object]] = []
         offset = 0
         total = 0
         try:
@@ -108,16 +107,18 @@ class DblpClient:
         return self._store(NS_SEARCH, cache_key, data, f"search {query!r}", _search_check(query))
 
     # -- internals ------------------------------------------------------------------------------
-    def _get_json(self, params: Mapping[str, str]) -> Mapping[str, Any]:
+    def _get_json(self, params: Mapping[str, str]) -> Mapping[str, object]:
         response = self.http.get(
             SERVICE, self.api, params=dict(params), headers={"Accept": "application/json"}
         )
         if response.status != 200:
             raise ServiceError(SERVICE, response.url, f"HTTP {response.status}")
         data = response.json()  # raises ServiceError for an HTML (429/error) page or bad JSON
-        if not isinstance(data, Mapping) or not isinstance(data.get("result"), Mapping):
+        result = data.get("result") if isinstance(data, Mapping) else None
+        if not isinstance(data, Mapping) or not isinstance(result, Mapping):
             raise ServiceError(SERVICE, response.url, "answer has no 'result' object")
-        code = as_int((data["result"].get("status") or {}).get("@code"))
+        status = result.get("status") or {}
+        code = as_int(status.get("@code")) if isinstance(status, Mapping) else None
         if code not in (None, 200):
             raise ServiceError(SERVICE, response.url, f"DBLP status {code}")
         return data
@@ -138,7 +139,7 @@ class DblpClient:
         self,
         namespace: str,
         key: str,
-        data: Mapping[str, Any],
+        data: Mapping[str, object],
         what: str,
         check: Callable[[list[Metadata]], str] | None = None,
     ) -> Outcome:

@@ -35,7 +35,7 @@ _TYPE_KIND: Mapping[str, Kind] = {
 _SKIP_TYPES = frozenset({"editorship"})
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     """DBLP strings with entities decoded; numbers arrive as strings, objects as ``{"text"}``."""
     if value is None:
         return ""
@@ -44,7 +44,7 @@ def _text(value: Any) -> str:
     return html.unescape(str(value)).strip()
 
 
-def as_list(value: Any) -> list[Any]:
+def as_list(value: object) -> list[object]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
@@ -59,7 +59,7 @@ def split_name(name: str) -> Person:
     return names.split_name(_HOMONYM.sub("", html.unescape(name).strip()))
 
 
-def as_int(value: Any) -> int | None:
+def as_int(value: object) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
@@ -72,7 +72,7 @@ def _kind(type_label: str, key: str) -> Kind | None:
     return _TYPE_KIND.get(type_label.strip().lower())
 
 
-def hit_metadata(info: Mapping[str, Any], fetched: str = "") -> Metadata | None:
+def hit_metadata(info: Mapping[str, object], fetched: str = "") -> Metadata | None:
     """One ``hit.info`` as Metadata, or None for hits that are not papers (Editorship)."""
     type_label = _text(info.get("type"))
     if type_label.lower() in _SKIP_TYPES:
@@ -122,11 +122,13 @@ def hit_metadata(info: Mapping[str, Any], fetched: str = "") -> Metadata | None:
     return Metadata(Provenance(SERVICE, f"dblp:{key}" if key else "dblp", fetched), values, venues)
 
 
-def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list[Metadata]:
-    """All paper hits of one DBLP search answer (a decoded dict, or the raw JSON body)."""
+def parse_hits(data: object, fetched: str = "") -> list[Metadata]:
+    """All paper hits of one DBLP search answer (a decoded dict, or the raw JSON body); ValueError
+    when it is not a JSON object."""
     if isinstance(data, bytes | str):
         data = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
-    assert isinstance(data, Mapping)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a DBLP answer is a JSON object, not {type(data).__name__}")
     hits = hits_of(data)
     result: list[Metadata] = []
     for hit in as_list(hits.get("hit")):
@@ -138,27 +140,29 @@ def parse_hits(data: Mapping[str, Any] | str | bytes, fetched: str = "") -> list
     return result
 
 
-def total_hits(data: Mapping[str, Any]) -> int:
+def total_hits(data: Mapping[str, object]) -> int:
     """``hits.@total`` as an int (DBLP sends counts as strings); 0 when absent."""
     return as_int(hits_of(data).get("@total")) or 0
 
 
-def hits_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
+def hits_of(data: Mapping[str, object]) -> Mapping[str, object]:
     """``result.hits`` of an answer; {} when missing or not an object (a broken answer has no hits)."""
     result = data.get("result")
     hits = result.get("hits") if isinstance(result, Mapping) else None
     return hits if isinstance(hits, Mapping) else {}
 
 
-def merge_pages(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_pages(pages: Sequence[Mapping[str, object]]) -> dict[str, object]:
     """Several pages of one query as one answer in DBLP's shape, so the cache holds one entry."""
-    hits: list[Any] = []
+    hits: list[object] = []
     for page in pages:
         hits.extend(as_list(hits_of(page).get("hit")))
     first = pages[0]["result"] if pages else {}
-    result: dict[str, Any] = {"query": first.get("query", ""), "status": first.get("status", {})}
+    if not isinstance(first, Mapping):
+        first = {}
+    query, status = first.get("query", ""), first.get("status", {})
     total = total_hits(pages[0]) if pages else 0
-    result["hits"] = {"@total": str(total), "@sent": str(len(hits)), "@first": "0"}
+    counts: dict[str, object] = {"@total": str(total), "@sent": str(len(hits)), "@first": "0"}
     if hits:
-        result["hits"]["hit"] = hits
-    return {"result": result}
+        counts["hit"] = hits
+    return {"result": {"query": query, "status": status, "hits": counts}}

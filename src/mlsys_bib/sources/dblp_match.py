@@ -14,14 +14,14 @@ from typing import Any
 
 from ..model import Kind, Metadata
 from ..text.titles import normalise
-from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome
+from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome, Status
 
 
 @dataclass(frozen=True)
 class Match:
     """The verdict of matching one list item against DBLP hits."""
 
-    status: str  # FOUND / NOT_FOUND / AMBIGUOUS (outcome statuses)
+    status: Status  # FOUND / NOT_FOUND / AMBIGUOUS
     metadata: tuple[Metadata, ...] = ()
     reason: str = ""
 

@@ -41,7 +41,7 @@ VARIABLES = (
 )
 
 
-def _value(binding: Mapping[str, Any], name: str) -> str:
+def _value(binding: Mapping[str, object], name: str) -> str:
     cell = binding.get(name)
     return str(cell.get("value", "")).strip() if isinstance(cell, Mapping) else ""
 
@@ -52,7 +52,7 @@ def _kind(type_iri: str, venue: str) -> Kind | None:
     return TYPE_KIND.get(type_iri.removeprefix(_BIBTEX))
 
 
-def rows_by(data: Mapping[str, Any], group: str) -> dict[str, list[dict[str, str]]]:
+def rows_by(data: Mapping[str, object], group: str) -> dict[str, list[dict[str, str]]]:
     """The answer's bindings as plain rows, grouped by ``group`` (the CoRR record's key, or the
     TOC's); raises ValueError when the answer is not a SPARQL JSON result."""
     results = data.get("results")

@@ -174,7 +174,7 @@ def render_styles(
     """:func:`render_style` for every style, the pandoc runs of the styles the memo lacks side by
     side (:func:`..citeproc_pandoc.render_many`); the memo is read and written here, in order."""
     planned = {name: _plan(name, records, memo, bases) for name in names}
-    wanted = {
+    wanted: dict[str, tuple[Sequence[CslItem], Path]] = {
         name: (plan.items, Path(STYLES[name]))
         for name, plan in planned.items()
         if memo is None or len(plan.remembered) != len(plan.keys)
