@@ -79,7 +79,7 @@ def _doi_mismatch(work: dict, doi: str) -> str:
     return "" if _norm(named) == _norm(doi) else named
 
 
-def _message(response: Response) -> Any:
+def _message(response: Response) -> object:
     data = response.json()
     if not isinstance(data, dict) or "message" not in data:
         raise ServiceError(SERVICE, response.url, "unexpected JSON: no 'message' envelope")

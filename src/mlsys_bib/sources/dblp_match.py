@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from ..model import Kind, Metadata
 from ..text.titles import normalise
+from ..venues import Venue
 from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome, Status
 
 
@@ -33,13 +33,11 @@ class Match:
         return Outcome(self.status, list(self.metadata), self.reason, from_cache)
 
 
-def venue_names(acronym: str, venue: Any = None) -> set[str]:
+def venue_names(acronym: str, venue: Venue | None = None) -> set[str]:
     """Normalised names DBLP might write in ``venue`` for a list venue (acronym, aliases, name)."""
     names = {acronym}
     if venue is not None:
-        names.add(getattr(venue, "acronym", "") or "")
-        names.add(getattr(venue, "name", "") or "")
-        names.update(getattr(venue, "aliases", ()) or ())
+        names.update((venue.acronym, venue.name, *venue.aliases))
     return {n for n in (normalise(x) for x in names) if n}
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Protocol
 from ...model import Record
 from ...styles import CSL_STYLES, csl_style
 from .. import citeproc_pandoc
-from ..csljson import csl_item
+from ..csljson import CslItem, csl_item
 from ..latex import clean_text
 from ..markup_sentinels import SENTINELS, to_plain
 from ..names import display_name, people
@@ -27,9 +27,6 @@ from .links import Link, entry_links
 
 #: short name -> CSL style file (vendored in the package: the official files, byte for byte).
 STYLES: dict[str, str] = {name: str(csl_style(name)) for name in CSL_STYLES}
-
-#: A CSL-JSON item as :func:`..csljson.csl_item` makes it (JSON: its values are of many shapes).
-CslItem = dict[str, Any]
 
 
 @dataclass
