@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .build import DEFAULT_STYLES, load_list, write_exports
 from .config import Settings
+from .lists import ListSpec
 from .model import Record, Section
 from .records import RecordSet
 from .text.titles import normalise
@@ -73,7 +74,7 @@ class Bibliography:
 
 
 def load(
-    source: str | Path | None = None,
+    source: ListSpec = None,
     *,
     resolve: bool = False,
     settings: Settings | None = None,

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .fsutil import atomic_write
@@ -33,11 +33,17 @@ from .model import Record
 from .parse.markdown import LineKind, ParsedList
 from .records import RecordSet, build_records
 
+if TYPE_CHECKING:  # imported where used: a build without resolve or refs never loads them
+    from .export.refs import RefsReport, RefsSummary, RenderMemo
+    from .lists import ListSpec
+    from .net.cache import Cache
+    from .resolve.report import ResolveReport
+
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
 
 
 def load_list(
-    source: Any = None, *, lock_path: Path | None = None, settings: Settings | None = None,
+    source: ListSpec = None, *, lock_path: Path | None = None, settings: Settings | None = None,
     allow_empty: bool = False,
 ) -> RecordSet:
     """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
@@ -57,7 +63,7 @@ class RenderedEntries:
 
     NAMESPACE = "rendered"
 
-    def __init__(self, cache: Any) -> None:
+    def __init__(self, cache: Cache) -> None:
         self.cache = cache
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -129,7 +135,7 @@ class BuildResult:
     recordset: RecordSet
     report: dict[str, Any]
     files: list[Path] = field(default_factory=list)
-    resolve_report: Any = None
+    resolve_report: ResolveReport | None = None
 
     @property
     def records(self) -> list[Record]:
@@ -193,8 +199,8 @@ def write_exports(
     styles: Sequence[str] = DEFAULT_STYLES,
     ascii: bool = False,
     refs: bool = True,
-    memo: Any = None,
-) -> tuple[list[Path], Any]:
+    memo: RenderMemo | None = None,
+) -> tuple[list[Path], RefsReport | None]:
     from .export.bibtex import write_bibtex
     from .export.csljson import write_csl_json
     from .export.zotero_rdf import write_zotero_rdf
@@ -246,15 +252,12 @@ def write_renamed_keys(lock: KeyLock, path: Path) -> Path:
     return path
 
 
-def _refs_summary(refs_report: Any) -> Any:
-    if refs_report is None:
-        return None
-    to_dict = getattr(refs_report, "to_dict", None)
-    return to_dict() if callable(to_dict) else str(refs_report)
+def _refs_summary(refs_report: RefsReport | None) -> RefsSummary | None:
+    return None if refs_report is None else refs_report.to_dict()
 
 
 def build(
-    source: Any = None,
+    source: ListSpec = None,
     out_dir: str | Path = "exports",
     *,
     settings: Settings | None = None,
@@ -304,7 +307,7 @@ def build(
             resolved.pop("requests", None)
             report["resolve"] = resolved
         report["verdicts"] = dict(sorted(Counter(r.verdict.value for r in recordset.records).items()))
-        memo = None
+        memo: RenderMemo | None = None
         cache = None
         if resolve and refs:
             from .net.cache import Cache

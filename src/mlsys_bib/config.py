@@ -126,7 +126,7 @@ class Settings:
         if self.retries < 0:
             raise ValueError("retries must be >= 0")
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[type[Settings], tuple[object, ...]]:
         # MappingProxyType does not pickle; rebuild from plain values (worker processes).
         values = [getattr(self, f.name) for f in fields(self)]
         values[[f.name for f in fields(self)].index("min_interval")] = dict(self.min_interval)

@@ -36,7 +36,7 @@ from .fsutil import atomic_write
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
 from .text.titles import KEY_STOP_WORDS, normalise
 
 _SLUG_MAX = 24

@@ -44,6 +44,11 @@ class ListSource:
     name: str = ""
 
 
+#: What callers may name as the list(s) to read: None (the bundled list), one path or URL, a
+#: :class:`ListSource`, or a sequence of those (several lists merged).
+ListSpec = str | Path | ListSource | Sequence[str | Path | ListSource | None] | None
+
+
 def _prefix_for(location: str | None) -> str:
     if location is None:
         return "mlsys"
@@ -70,10 +75,12 @@ def sources_from_toml(path: str | Path) -> list[ListSource]:
     return out
 
 
-def as_sources(source: Any) -> list[ListSource]:
+def as_sources(source: ListSpec) -> list[ListSource]:
     """Normalise what callers pass: None, one path/URL, a sequence of them, or ListSources."""
     if source is None or isinstance(source, (str, Path)):
         return [ListSource(None if source is None else str(source))]
+    if isinstance(source, ListSource):
+        return [source]
     out = []
     for s in source:
         out.append(s if isinstance(s, ListSource) else ListSource(None if s is None else str(s)))

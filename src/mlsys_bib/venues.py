@@ -162,7 +162,7 @@ def _fail(source: str, entry: str, message: str) -> ValueError:
     return ValueError(f"{source}: venue {entry}: {message}")
 
 
-def _check_entry(raw: Any, index: int, source: str) -> dict[str, Any]:
+def _check_entry(raw: object, index: int, source: str) -> dict[str, Any]:
     """Type-check one ``[[venue]]`` table and return it with defaults applied."""
     entry = f"#{index + 1}"
     if not isinstance(raw, dict):

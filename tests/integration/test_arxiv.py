@@ -20,8 +20,8 @@ from mlsys_bib.sources.arxiv import (
     ArxivClient,
     FeedError,
     parse_feed,
-    split_name,
 )
+from mlsys_bib.text.names import split_name
 from mlsys_bib.text.titles import search_words
 
 DATA = Path(__file__).parents[1] / "data" / "arxiv"

@@ -2,7 +2,8 @@
 
 import json
 
-from mlsys_bib.cli import _cause, main
+from mlsys_bib.cli import main
+from mlsys_bib.cli.status import cause_of
 
 UNREACHABLE = "connection error: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /q?id={}"
 
@@ -16,14 +17,14 @@ def _report(tmp_path, rows):
 
 
 def test_cause_blanks_what_differs_per_record():
-    a = _cause(f"arxiv: arxiv: {UNREACHABLE.format('2401.00001')}")
-    b = _cause(f"arxiv: arxiv: {UNREACHABLE.format('2312.99999')}")
+    a = cause_of(f"arxiv: arxiv: {UNREACHABLE.format('2401.00001')}")
+    b = cause_of(f"arxiv: arxiv: {UNREACHABLE.format('2312.99999')}")
     assert a == b == "arxiv unreachable"
-    both = _cause(f"arxiv: {UNREACHABLE.format(1)}; dblp: DBLP TOC db/conf/sosp/sosp2023.bht: unreachable earlier")
+    both = cause_of(f"arxiv: {UNREACHABLE.format(1)}; dblp: DBLP TOC db/conf/sosp/sosp2023.bht: unreachable earlier")
     assert both == "arxiv unreachable + dblp unreachable"
-    assert _cause("dblp: DBLP search 'some title 2024': HTTP 429 after 5 attempt(s)") == "dblp throttled"
+    assert cause_of("dblp: DBLP search 'some title 2024': HTTP 429 after 5 attempt(s)") == "dblp throttled"
     # an unknown message keeps its words, with quoted titles and ids blanked
-    assert _cause("dblp: DBLP search 'a title': odd reply 17") == "dblp: DBLP search …: odd reply …"
+    assert cause_of("dblp: DBLP search 'a title': odd reply 17") == "dblp: DBLP search …: odd reply …"
 
 
 def test_status_prints_one_line_per_cause_with_three_examples(tmp_path, capsys):

@@ -39,6 +39,10 @@ from .mapping import (
 )
 from .names import csl_names
 
+#: One CSL-JSON item: an open schema (strings, numbers, name lists, date parts) whose keys are
+#: CSL variables, many with hyphens; what every consumer of :func:`csl_item` holds.
+CslItem = dict[str, Any]
+
 NOCASE_OPEN = '<span class="nocase">'
 NOCASE_CLOSE = "</span>"
 
@@ -54,11 +58,11 @@ def csl_page(pages: object) -> str:
     return normalize_pages(pages).replace("--", "-")
 
 
-def csl_item(record: Record) -> dict[str, Any]:
+def csl_item(record: Record) -> CslItem:
     """One record as a CSL-JSON item (a plain dict, keys in a fixed, readable order)."""
     kind = record_kind(record)
     key = record.key
-    item: dict[str, Any] = {"id": key, "citation-key": key, "type": csl_type(kind)}
+    item: CslItem = {"id": key, "citation-key": key, "type": csl_type(kind)}
 
     def put(name: str, value: object, limit: int | None = None) -> None:
         text = clean_text(value) if limit is None else clean_text(value, limit)
@@ -132,7 +136,7 @@ def csl_item(record: Record) -> dict[str, Any]:
     return item
 
 
-def _checked_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
+def _checked_items(records: Sequence[Record]) -> Iterator[CslItem]:
     seen: set[str] = set()
     for record in records:
         if record.key in seen:
@@ -141,12 +145,12 @@ def _checked_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
         yield csl_item(record)
 
 
-def iter_csl_items(records: Sequence[Record]) -> Iterator[dict[str, Any]]:
+def iter_csl_items(records: Sequence[Record]) -> Iterator[CslItem]:
     """:func:`csl_items` one at a time, for writers that stream; duplicate keys raise ValueError."""
     return _checked_items(records)
 
 
-def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
+def csl_items(records: Sequence[Record]) -> list[CslItem]:
     """All records as CSL-JSON items, in record order; duplicate keys raise ValueError."""
     return list(_checked_items(records))
 

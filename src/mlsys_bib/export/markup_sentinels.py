@@ -90,8 +90,8 @@ def to_markdown(text: str) -> str:
     """
     text = _drop_empty_marks(text)
     for open_, close in MARKS.values():
-        text = re.sub(f"{open_}(\\s+)", lambda m, o=open_: m.group(1) + o, text)
-        text = re.sub(f"(\\s+){close}", lambda m, c=close: c + m.group(1), text)
+        text = re.sub(f"{open_}(\\s+)", "\\g<1>" + open_, text)  # the spaces, then the mark
+        text = re.sub(f"(\\s+){close}", close + "\\g<1>", text)
     text = _drop_empty_marks(text)
     out = md_escape(text)
     for kind, (open_, close) in MARKS.items():

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..fsutil import atomic_writer
 from ..model import Record, Section
-from .csljson import iter_csl_items
+from .csljson import CslItem, iter_csl_items
 from .latex import clean_text
 from .mapping import record_kind, zotero_type
 
@@ -272,7 +272,7 @@ def _person_fields(name: dict[str, str]) -> list[tuple[str, str]]:
     return fields
 
 
-def _write_item(w: _Writer, record: Record, item: dict[str, Any]) -> None:
+def _write_item(w: _Writer, record: Record, item: CslItem) -> None:
     item_type = zotero_type(record_kind(record))
     shape = SHAPES[item_type]
     element = shape.rdf_class or "rdf:Description"
@@ -326,14 +326,14 @@ def _write_collection(w: _Writer, node: Collection) -> None:
     w.close(1, "z:Collection")
 
 
-def _with_archive_id(record: Record, item: dict[str, Any]) -> dict[str, Any]:
+def _with_archive_id(record: Record, item: CslItem) -> CslItem:
     """A preprint's "arXiv:ID" as Zotero's Archive ID. CSL-JSON leaves ``number`` out because IEEE
     prints it after the repository ("arXiv: arXiv:ID"); nothing prints an RDF import, so it goes
     back in here, in CSL order (after the publisher)."""
     arxiv = record.get("arxiv")
     if not arxiv or item.get("type") != "article" or "number" in item:
         return item
-    out: dict[str, Any] = {}
+    out: CslItem = {}
     for key, value in item.items():
         out[key] = value
         if key == "publisher":

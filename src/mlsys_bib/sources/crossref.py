@@ -28,7 +28,8 @@ from ..config import Settings
 from ..ids import doi as doi_ids
 from ..model import Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
-from ..net.http import HttpClient, Response, ServiceError, loads_json
+from ..net.http import HttpClient
+from ..net.response import Response, ServiceError, loads_json
 from .csl import common_fields
 from .outcome import Outcome
 
@@ -78,7 +79,7 @@ def _doi_mismatch(work: dict, doi: str) -> str:
     return "" if _norm(named) == _norm(doi) else named
 
 
-def _message(response: Response) -> Any:
+def _message(response: Response) -> object:
     data = response.json()
     if not isinstance(data, dict) or "message" not in data:
         raise ServiceError(SERVICE, response.url, "unexpected JSON: no 'message' envelope")

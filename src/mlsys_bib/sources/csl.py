@@ -5,6 +5,7 @@ serves both clients (``crossref.py``, ``doi.py``) without either importing the o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import Kind, Person
@@ -28,7 +29,7 @@ KIND_OF_TYPE: dict[str, Kind] = {
 }
 
 
-def first_text(value: Any) -> str:
+def first_text(value: object) -> str:
     """The first non-empty string of a Crossref list field (or the string itself, CSL style)."""
     if isinstance(value, str):
         return to_plain(value)
@@ -50,7 +51,7 @@ def join_title(title: str, subtitle: str) -> str:
     return f"{title}: {subtitle}"
 
 
-def date_parts(value: Any) -> tuple[int | None, int | None]:
+def date_parts(value: object) -> tuple[int | None, int | None]:
     """(year, month) from ``{"date-parts": [[2020, 8, 17]]}``; partial and ``[[null]]`` allowed."""
     if not isinstance(value, dict):
         return None, None
@@ -59,9 +60,9 @@ def date_parts(value: Any) -> tuple[int | None, int | None]:
         return None, None
     first = parts[0]
 
-    def as_int(x: Any) -> int | None:
+    def as_int(x: object) -> int | None:
         try:
-            return int(x) if x is not None and str(x).strip() else None
+            return int(x) if isinstance(x, int | float | str) and str(x).strip() else None
         except (TypeError, ValueError):
             return None
 
@@ -74,7 +75,7 @@ def date_parts(value: Any) -> tuple[int | None, int | None]:
     return year, (month if year is not None else None)
 
 
-def person(raw: Any) -> Person | None:
+def person(raw: object) -> Person | None:
     """A Crossref/CSL author object as a Person; name-only (corporate) authors stay literal."""
     if not isinstance(raw, dict):
         return None
@@ -95,19 +96,19 @@ def person(raw: Any) -> Person | None:
     return None
 
 
-def authors(raw: Any) -> list[Person]:
+def authors(raw: object) -> list[Person]:
     if not isinstance(raw, list):
         return []
     return [p for p in (person(a) for a in raw) if p is not None]
 
 
-def _str(value: Any) -> str:
+def _str(value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return clean_text(value) if isinstance(value, str) else ""
 
 
-def common_fields(work: dict, values: dict[str, Any]) -> None:
+def common_fields(work: Mapping[str, object], values: dict[str, Any]) -> None:
     """Fields Crossref JSON and Crossref-flavoured CSL-JSON share."""
     title = join_title(first_text(work.get("title")), first_text(work.get("subtitle")))
     if title:

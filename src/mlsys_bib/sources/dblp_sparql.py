@@ -19,20 +19,35 @@ matters and a warm rebuild asks nothing; an id DBLP has no CoRR record for is a 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from .. import ids
 from ..config import Settings
-from ..model import Kind, Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
-from ..net.http import HttpClient, ServiceError, loads_json
-from ..text.titles import display_title
-from ..venues import DBLP_STREAM
-from .dblp import split_name, toc_stream
+from ..net.http import HttpClient
+from ..net.response import ServiceError, loads_json
+from .dblp_match import toc_stream
+from .dblp_sparql_queries import (
+    REC,
+    STREAM_BATCH,
+    TOC_PAPERS_PER_QUERY,
+    TOC_SIZE_UNKNOWN,
+    StreamLookup,
+    arxiv_of_corr,
+    corr_key,
+    streams_query,
+    toc_iri,
+    toc_query,
+    twins_query,
+    usable_word,
+)
+from .dblp_sparql_rows import TYPE_KIND, candidates, rows_by
 from .outcome import FOUND, Outcome
+
+__all__ = [
+    "BATCH", "NS_STREAM", "NS_TOC", "NS_TWINS", "SERVICE", "STREAM_BATCH", "TOC_PAPERS_PER_QUERY",
+    "TOC_SIZE_UNKNOWN", "TYPE_KIND", "DblpSparqlClient", "StreamLookup", "arxiv_of_corr", "candidates",
+    "corr_key", "rows_by", "streams_query", "toc_iri", "toc_query", "twins_query", "usable_word",
+]
 
 SERVICE = "dblp-sparql"
 NS_TWINS = "dblp-sparql-twins"
@@ -40,259 +55,10 @@ NS_TOC = "dblp-sparql-toc"
 NS_STREAM = "dblp-sparql-stream"
 #: arXiv ids per query: keeps a GET's URL near 6 kB, well under servers' 8 kB line limits.
 BATCH = 50
-_REC = "https://dblp.org/rec/"
-_BIBTEX = "http://purl.org/net/nknouf/ns/bibtex#"
-#: dblp:bibtexType -> our kind; an Article in CoRR is a preprint (see :func:`_kind`).
-TYPE_KIND: Mapping[str, Kind] = {
-    "Inproceedings": Kind.PROCEEDINGS,
-    "Article": Kind.JOURNAL,
-    "Incollection": Kind.CHAPTER,
-}
-_DB = "https://dblp.org/"
-VARIABLES = (
-    "want",
-    "toc",
-    "corr",
-    "pub",
-    "title",
-    "year",
-    "type",
-    "venue",
-    "pages",
-    "doi",
-    "volume",
-    "number",
-    "ee",
-    "ordinal",
-    "name",
-)
-
-#: What is read of each publication: authors in order (one row each), and the fields a citation
-#: needs; shared by both queries so their answers parse alike.
-_PUBLICATION = """  ?pub dblp:hasSignature ?sig .
-  ?sig dblp:signatureOrdinal ?ordinal ; dblp:signatureDblpName ?name .
-  OPTIONAL { ?pub dblp:bibtexType ?type }
-  OPTIONAL { ?pub dblp:publishedIn ?venue }
-  OPTIONAL { ?pub dblp:pagination ?pages }
-  OPTIONAL { ?pub dblp:doi ?doi }
-  OPTIONAL { ?pub dblp:publishedInJournalVolume ?volume }
-  OPTIONAL { ?pub dblp:publishedInJournalVolumeIssue ?number }
-  OPTIONAL { ?pub dblp:primaryDocumentPage ?ee }
-}"""
-_SELECT = "?pub ?title ?year ?type ?venue ?pages ?doi ?volume ?number ?ee ?ordinal ?name"
-
-_TWINS = (
-    """PREFIX dblp: <https://dblp.org/rdf/schema#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?corr """
-    + _SELECT
-    + """ WHERE {
-  VALUES ?corr { %s }
-  ?corr dblp:hasSignature ?first .
-  ?first dblp:signatureOrdinal 1 ; dblp:signatureCreator ?creator .
-  ?corr dblp:yearOfPublication ?corrYear .
-  ?pub dblp:authoredBy ?creator ; dblp:title ?title ; dblp:yearOfPublication ?year .
-  FILTER (xsd:integer(str(?year)) >= xsd:integer(str(?corrYear)) - 1
-          && xsd:integer(str(?year)) <= xsd:integer(str(?corrYear)) + 3)
-"""
-    + _PUBLICATION
-    + """
-ORDER BY ?corr ?pub ?ordinal
-"""
-)
-
-_TOC = (
-    """PREFIX dblp: <https://dblp.org/rdf/schema#>
-SELECT ?toc """
-    + _SELECT
-    + """ WHERE {
-  VALUES ?toc { %s }
-  ?pub dblp:listedOnTocPage ?toc ; dblp:title ?title ; dblp:yearOfPublication ?year .
-"""
-    + _PUBLICATION
-    + """
-ORDER BY ?toc ?pub ?ordinal
-"""
-)
-_STREAMS = (
-    """PREFIX dblp: <https://dblp.org/rdf/schema#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?want """
-    + _SELECT
-    + """ WHERE {
-  VALUES (?want ?stream ?from ?to ?word) { %s }
-  ?pub dblp:publishedInStream ?stream ; dblp:title ?title ; dblp:yearOfPublication ?year .
-  FILTER (xsd:integer(str(?year)) >= ?from && xsd:integer(str(?year)) <= ?to
-          && CONTAINS(LCASE(STR(?title)), ?word))
-"""
-    + _PUBLICATION
-    + """
-ORDER BY ?want ?pub ?ordinal
-"""
-)
-#: Lookups per stream query: each answers with the few papers of one venue-year whose title holds
-#: one word, so a query stays small however large the venue.
-STREAM_BATCH = 40
-_WORD = re.compile(r"^[a-z0-9]{4,40}$")
-
-
-def usable_word(word: str) -> bool:
-    """Whether ``word`` can narrow a stream lookup: plain lower-case ASCII letters and digits (it goes
-    into the query as a string literal), 4 to 40 of them. The planner asks this before it plans one."""
-    return bool(_WORD.match(word))
-
-
-@dataclass(frozen=True)
-class StreamLookup:
-    """The papers of a venue (its DBLP streams) within a year of ``year`` whose title contains
-    ``word`` (lower case): a venue-year's table of contents, cut down to the one title wanted."""
-
-    streams: tuple[str, ...]
-    year: int
-    word: str
-
-    @property
-    def key(self) -> str:
-        return f"{'+'.join(self.streams)}|{self.year}|{self.word}"
-
-    def values(self) -> list[str]:
-        """Its VALUES rows; only checked streams, an int and a plain word reach the query."""
-        if not usable_word(self.word) or not all(DBLP_STREAM.match(x) for x in self.streams):
-            raise ValueError(f"not a stream lookup: {self.key!r}")
-        return [
-            f'("{self.key}" <{_DB}streams/{stream}> {int(self.year) - 1} {int(self.year) + 1} "{self.word}")'
-            for stream in self.streams
-        ]
-
-
-def streams_query(lookups: Iterable[StreamLookup]) -> str:
-    return _STREAMS % "\n    ".join(row for lookup in lookups for row in lookup.values())
-
-
-#: Papers per TOC query (summed from the venue table's ``dblp_toc_size``), so one answer stays a
-#: few MB; a TOC of unknown size counts as this many papers.
-TOC_PAPERS_PER_QUERY = 1500
-TOC_SIZE_UNKNOWN = 150
-_TOC_KEY = re.compile(r"^db/(?:conf|journals)/[a-z0-9_-]+/[a-z0-9_-]+\.bht$")
-
-
-def toc_iri(toc_key: str) -> str:
-    """``db/conf/osdi/osdi2022.bht`` -> ``https://dblp.org/db/conf/osdi/osdi2022`` (the TOC page
-    that ``dblp:listedOnTocPage`` names)."""
-    if not _TOC_KEY.match(toc_key):
-        raise ValueError(f"not a DBLP TOC key: {toc_key!r}")
-    return _DB + toc_key.removesuffix(".bht")
-
-
-def toc_query(toc_keys: Iterable[str]) -> str:
-    return _TOC % " ".join(f"<{toc_iri(k)}>" for k in toc_keys)
-
-
-def corr_key(arxiv_id: str) -> str:
-    """DBLP's key of the CoRR record of an arXiv paper (``cs/0601001`` -> ``abs-cs-0601001``)."""
-    return "journals/corr/abs-" + arxiv_id.replace(".", "-").replace("/", "-")
-
-
-def arxiv_of_corr(key: str) -> str | None:
-    """The arXiv id a CoRR record's key names, the inverse of :func:`corr_key`
-    (``abs-2309-06180`` -> ``2309.06180``, ``abs-cs-0601001`` -> ``cs/0601001``), or None."""
-    if not key.startswith("journals/corr/abs-"):
-        return None
-    head, _, tail = key.removeprefix("journals/corr/abs-").partition("-")
-    ident = ids.arxiv.parse(f"{head}.{tail}" if head.isdigit() else f"{head}/{tail}")
-    return ident.value if ident is not None else None
-
-
-def twins_query(arxiv_ids: Iterable[str]) -> str:
-    """The SPARQL text for one batch; ids are checked arXiv ids, so nothing else reaches the query."""
-    iris = []
-    for value in arxiv_ids:
-        ident = ids.arxiv.parse(value)
-        if ident is None:
-            raise ValueError(f"not an arXiv id: {value!r}")
-        iris.append(f"<{_REC}{corr_key(ident.value)}>")
-    return _TWINS % " ".join(iris)
-
-
-def _value(binding: Mapping[str, Any], name: str) -> str:
-    cell = binding.get(name)
-    return str(cell.get("value", "")).strip() if isinstance(cell, Mapping) else ""
-
-
-def _kind(type_iri: str, venue: str) -> Kind | None:
-    if venue == "CoRR":
-        return Kind.PREPRINT
-    return TYPE_KIND.get(type_iri.removeprefix(_BIBTEX))
-
-
-def rows_by(data: Mapping[str, Any], group: str) -> dict[str, list[dict[str, str]]]:
-    """The answer's bindings as plain rows, grouped by ``group`` (the CoRR record's key, or the
-    TOC's); raises ValueError when the answer is not a SPARQL JSON result."""
-    results = data.get("results")
-    bindings = results.get("bindings") if isinstance(results, Mapping) else None
-    if not isinstance(bindings, list):
-        raise ValueError("answer has no results.bindings list")
-    grouped: dict[str, list[dict[str, str]]] = {}
-    for binding in bindings:
-        if not isinstance(binding, Mapping):
-            continue
-        row = {name: _value(binding, name) for name in VARIABLES if _value(binding, name)}
-        owner = row.get(group, "").removeprefix(_REC).removeprefix(_DB)
-        if owner:
-            grouped.setdefault(owner, []).append(row)
-    return grouped
-
-
-def candidates(rows: Sequence[Mapping[str, str]], fetched: str = "") -> list[Metadata]:
-    """One Metadata per publication in ``rows`` (one row per author), authors in DBLP's order."""
-    by_pub: dict[str, list[Mapping[str, str]]] = {}
-    for row in rows:
-        if row.get("pub"):
-            by_pub.setdefault(row["pub"], []).append(row)
-    result = []
-    for pub, pub_rows in sorted(by_pub.items()):
-        first = pub_rows[0]
-        if first.get("type", "").removeprefix(_BIBTEX) == "Proceedings":
-            continue  # the volume itself, listed on its own TOC page
-        key = pub.removeprefix(_REC)
-        venue = first.get("venue", "")
-        values: dict[str, Any] = {"dblp_key": key}
-        title = display_title(first.get("title", ""))
-        if title:
-            values["title"] = title
-        ordered = sorted(pub_rows, key=lambda r: int(r["ordinal"]) if r.get("ordinal", "").isdigit() else 0)
-        people = [
-            split_name(r["name"])
-            for r in dict((r.get("ordinal"), r) for r in ordered if r.get("name")).values()
-        ]
-        people = [p for p in people if p.family or p.literal]
-        if people:
-            values["author"] = people
-        kind = _kind(first.get("type", ""), venue)
-        if kind is not None:
-            values["kind"] = kind
-        if venue:
-            values["container_short"] = venue
-        year = first.get("year", "")[:4]
-        if year.isdigit():
-            values["year"] = int(year)
-        for src, dst in (("volume", "volume"), ("number", "issue"), ("pages", "pages")):
-            if first.get(src):
-                values[dst] = first[src]
-        if first.get("ee"):
-            values["url"] = first["ee"]
-        doi = ids.doi.parse(first.get("doi", ""))
-        if doi is not None and kind is not Kind.PREPRINT:
-            values["doi"] = doi.value
-        arxiv = arxiv_of_corr(key) if kind is Kind.PREPRINT else None
-        if arxiv is not None:
-            values["arxiv"] = arxiv
-        result.append(Metadata(Provenance("dblp", f"dblp:{key}", fetched), values, (venue,) if venue else ()))
-    return result
 
 
 def _holds_corr(rows: Sequence[Mapping[str, str]], ident: str) -> bool:
-    return any(row.get("pub") == _REC + corr_key(ident) for row in rows)
+    return any(row.get("pub") == REC + corr_key(ident) for row in rows)
 
 
 class DblpSparqlClient:
@@ -363,7 +129,7 @@ class DblpSparqlClient:
             return {lk.key: Outcome.failed(f"DBLP SPARQL venue search: {exc.reason}") for lk in batch}
         for lookup in batch:
             for row in grouped.get(lookup.key, []):
-                key = row.get("pub", "").removeprefix(_REC)
+                key = row.get("pub", "").removeprefix(REC)
                 if not any(key.startswith(stream + "/") for stream in lookup.streams):
                     return {
                         lk.key: Outcome.failed(f"DBLP SPARQL: {key} is not in {'/'.join(lookup.streams)}")
@@ -383,7 +149,7 @@ class DblpSparqlClient:
         for key in batch:
             stream = toc_stream(key)
             rows = grouped.get(key.removesuffix(".bht"), [])
-            if rows and stream and not any(r.get("pub", "").startswith(_REC + stream + "/") for r in rows):
+            if rows and stream and not any(r.get("pub", "").startswith(REC + stream + "/") for r in rows):
                 return {
                     k: Outcome.failed(f"DBLP SPARQL: TOC {key} answered with another venue") for k in batch
                 }

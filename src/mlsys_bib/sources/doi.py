@@ -23,7 +23,8 @@ from ..config import Settings
 from ..ids import doi as doi_ids
 from ..model import Kind, Metadata, Provenance
 from ..net.cache import Cache, CacheEntry, now_iso
-from ..net.http import HttpClient, ServiceError, loads_json
+from ..net.http import HttpClient
+from ..net.response import ServiceError, loads_json
 from .csl import common_fields
 from .outcome import Outcome
 

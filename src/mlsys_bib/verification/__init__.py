@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import Settings
+from ..lists import ListSpec
 from ..model import Record
 from .compare import compare
 from .curated import Curated, CuratedIndex
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-def curated_records(source: str | Path | None = None, settings: Settings | None = None) -> list[Record]:
+def curated_records(source: ListSpec = None, settings: Settings | None = None) -> list[Record]:
     """The list's records with cached metadata, never touching the network."""
     from ..api import load
 
@@ -36,7 +37,7 @@ def verify(
     path: str | Path,
     *,
     records: Iterable[Record] | None = None,
-    source: str | Path | None = None,
+    source: ListSpec = None,
     settings: Settings | None = None,
     online: bool = False,
     fix: str | Path | None = None,

@@ -193,7 +193,8 @@ def split_blocks(lines: Iterator[str]) -> Iterator[Block]:
     Splitting at ``@`` at line start (as every .bib writer emits) confines a damaged entry to its own
     block, so one missing brace costs one entry, not the rest of the file.
     """
-    start, buf, size, oversized = 1, [], 0, False
+    buf: list[str] = []
+    start, size, oversized = 1, 0, False
     for number, line in enumerate(lines, 1):
         if _BLOCK_START.match(line) and (buf or size):
             yield Block(start, "".join(buf), oversized)
