@@ -1,4 +1,4 @@
-"""LaTeX escaping, brace balance and case protection (export/latex.py)."""
+"""LaTeX escaping, brace balance (export/latex.py) and case protection as BibTeX spells it (text/case.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ from mlsys_bib.export.latex import (
     latex_protected_text,
     latex_title,
     latex_verbatim,
-    needs_protection,
-    protected_spans,
-    protected_words,
     was_truncated,
 )
+from mlsys_bib.text.case import needs_protection, protected_spans, protected_words
 
 _L2T = LatexNodes2Text(math_mode="verbatim")
 

@@ -27,8 +27,9 @@ from typing import Any
 
 from ..fsutil import atomic_writer
 from ..model import Kind, Record
+from ..text.case import split_protected
 from .fields import as_int, bare_doi, container_name, keywords_value, normalize_pages
-from .latex import clean_text, split_protected
+from .latex import clean_text
 from .mapping import (
     csl_type,
     event_repeats_container,

@@ -1,4 +1,4 @@
-"""Text for bibliography files: cleaning, LaTeX escaping and case protection.
+"""Text for bibliography files: cleaning and LaTeX escaping.
 
 Every value an exporter writes comes from the list or from remote services, so it is untrusted:
 it may hold LaTeX commands (``\\input{/etc/passwd}``), unbalanced braces, markup, control
@@ -14,10 +14,8 @@ as *text*, never as commands:
   pandoc); unpaired ones become ``\\textbraceleft{}``/``\\textbraceright{}`` (balanced; LaTeX and
   biber print the brace, pandoc 2.17 drops it -- the least bad choice for text that is broken
   anyway).
-* :func:`protected_spans` decides which words keep their case when a style or pandoc
-  sentence-cases a title (acronyms, CamelCase, digits with capitals, known proper nouns, the
-  system name before a colon). BibTeX writes them as ``{GPU}``, CSL-JSON as
-  ``<span class="nocase">GPU</span>``; both exporters share this one decision.
+* :func:`latex_title` braces the words :mod:`..text.case` says keep their case (``{GPU}``);
+  CSL-JSON spells the same decision as ``<span class="nocase">GPU</span>``.
 """
 
 from __future__ import annotations
@@ -25,8 +23,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
-from importlib import resources
+
+from ..text.case import WORD, needs_protection, split_protected
 
 # Longest value written for any field. The longest real paper titles are ~300 characters;
 # pandoc needs ~0.05 s at 2000 characters and ~1 s at 30 000 (it is quadratic), bibtex truncates
@@ -230,111 +228,6 @@ def escape_latex(text: str, *, ascii: bool = False) -> str:
     return _escape_piece(text, 0, _brace_pairs(text), ascii)
 
 
-# -- case protection -------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W_]+")
-_FIRST_BEFORE_COLON = re.compile(r"\s*([^\W_]+)\s*:")
-# A subtitle after "?" or "!" ("Where Is My Training Bottleneck? Hidden Trade-Offs ..."): BibTeX's
-# sentence case keeps a capital only after ": ", so the subtitle's first word is lowercased
-# ("? hidden trade-offs") unless it is protected.
-_SUBTITLE_AFTER_MARK = re.compile(r"[?!]\s+(?=[^\W\d_])")
-
-
-@functools.lru_cache(maxsize=1)
-def protected_words() -> frozenset[str]:
-    """Proper nouns written in ordinary Title case (``Python``, ``Bayesian``) that must keep it.
-
-    Acronyms and CamelCase are found by rule; this list (``data/protected_words.txt``) only holds
-    the words a rule cannot tell from an ordinary capitalised word. Matched case-sensitively.
-    """
-    text = resources.files("mlsys_bib").joinpath("data/protected_words.txt").read_text("utf-8")
-    words = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return frozenset(w for w in words if w)
-
-
-_CHUNK_SPACE = re.compile(r"\S+")
-_CHUNK_SPACE_HYPHEN = re.compile(r"[^\s\-\u2010-\u2015]+")
-
-
-def _all_caps_chunk(text: str, start: int, end: int, chunks: re.Pattern[str]) -> bool:
-    for match in chunks.finditer(text):
-        if match.start() <= start and end <= match.end():
-            letters = [c for c in match.group(0) if c.isalpha()]
-            return len(letters) >= 2 and all(c.isupper() for c in letters)
-    return False
-
-
-def _all_caps_compound(text: str, start: int, end: int) -> bool:
-    """Whether the word ``text[start:end]`` is part of an all-capitals compound.
-
-    Catches ``I/O``, ``Q&A``, ``K-V`` (whitespace-delimited) and ``I/O`` in ``I/O-Bound``
-    (hyphen-delimited), whose single letters look like ordinary words.
-    """
-    return _all_caps_chunk(text, start, end, _CHUNK_SPACE) or _all_caps_chunk(
-        text, start, end, _CHUNK_SPACE_HYPHEN
-    )
-
-
-def needs_protection(word: str) -> bool:
-    """Whether a single word keeps its case regardless of context.
-
-    ``vLLM``, ``PyTorch``, ``FlashAttention``, ``GPU``, ``FP8``, ``3D`` (a capital after the first
-    character); ``H100``, ``T5`` (a capital and a digit); listed proper nouns.
-    """
-    if not word:
-        return False
-    if any(c.isupper() for c in word[1:]):
-        return True
-    if word[0].isupper() and any(c.isdigit() for c in word):
-        return True
-    return word in protected_words()
-
-
-def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Memoised :func:`_protected_spans`: each title is asked about by every export format."""
-    return _protected_spans_cached(text)
-
-
-@functools.lru_cache(maxsize=65536)
-def _protected_spans_cached(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(_protected_spans(text))
-
-
-def _protected_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every word of the title ``text`` whose case must survive sentence-casing.
-
-    Besides :func:`needs_protection`, a single capitalised word before a colon is a system name
-    (``Orca: A Distributed Serving System``) and is protected, as is the capitalised first word of
-    a subtitle after ``?`` or ``!`` and every letter of an all-caps compound such as ``I/O``.
-    Whole titles are never protected: styles that want sentence case must still be able to apply it.
-    """
-    spans: list[tuple[int, int]] = []
-    first = _FIRST_BEFORE_COLON.match(text)
-    subtitles = {m.end() for m in _SUBTITLE_AFTER_MARK.finditer(text)}
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        if (
-            needs_protection(word)
-            or (first is not None and match.start() == first.start(1) and word[0].isupper())
-            or (match.start() in subtitles and word[0].isupper())
-            or (word[0].isupper() and _all_caps_compound(text, match.start(), match.end()))
-        ):
-            spans.append(match.span())
-    return spans
-
-
-def split_protected(text: str) -> Iterable[tuple[str, bool, int]]:
-    """``text`` cut into ``(piece, protected, offset)`` runs, in order, covering all of it."""
-    pos = 0
-    for start, end in protected_spans(text):
-        if start > pos:
-            yield text[pos:start], False, pos
-        yield text[start:end], True, start
-        pos = end
-    if pos < len(text):
-        yield text[pos:], False, pos
-
-
 def latex_title(text: str, *, ascii: bool = False) -> str:
     """A title's BibTeX value (without the field's own braces): escaped, words brace-protected.
 
@@ -366,7 +259,7 @@ def latex_protected_text(text: str, *, ascii: bool = False) -> str:
     paired = _brace_pairs(text)
     out: list[str] = []
     pos = 0
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         if needs_protection(match.group(0)):
             out.append(_escape_piece(text[pos : match.start()], pos, paired, ascii))
             out.append("{" + _escape_piece(match.group(0), match.start(), paired, ascii) + "}")
