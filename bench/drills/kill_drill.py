@@ -113,6 +113,10 @@ class Trial:
         )
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Drill:
     """Reference builds, trials and checks over one FakeServices instance."""
 
@@ -186,6 +190,9 @@ class Drill:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A shell without job control starts background jobs with Ctrl-C ignored, and a child
+            # inherits that: the drill is run as a user at a terminal would run the build.
+            preexec_fn=_ctrl_c_as_at_a_terminal,
         )
         with self._lock:
             self._child = child
