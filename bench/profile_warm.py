@@ -93,7 +93,8 @@ def _patch_clean_cache() -> None:
 
 
 def _patch_csl_once() -> None:
-    from mlsys_bib.export import csljson, refs
+    import mlsys_bib.export.refs  # noqa: F401  (loads the modules that hold csl_item)
+    from mlsys_bib.export import csljson
 
     original = csljson.csl_item
     memo: dict[int, Any] = {}
@@ -104,8 +105,9 @@ def _patch_csl_once() -> None:
             memo[key] = (record, original(record))  # keep the record alive: ids stay unique
         return memo[key][1]
 
-    csljson.csl_item = csl_item
-    refs.csl_item = csl_item
+    for name, module in list(sys.modules.items()):  # every module that imported it (refs/render, refs/files)
+        if name.startswith("mlsys_bib.") and getattr(module, "csl_item", None) is original:
+            module.csl_item = csl_item
 
 
 def _patch_refs_once() -> None:

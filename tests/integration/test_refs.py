@@ -1,4 +1,4 @@
-"""Formatted reference lists (export/refs.py): files, order, escaping, links, failures."""
+"""Formatted reference lists (export/refs/): files, order, escaping, links, failures."""
 
 from __future__ import annotations
 
@@ -8,18 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlsys_bib.export.refs import (
-    STYLES,
-    Link,
-    entry_links,
-    linkify,
-    md_escape,
-    safe_url,
-    to_html,
-    to_markdown,
-    to_plain,
-    write_refs,
-)
+from mlsys_bib.export.markup_sentinels import md_escape, to_html, to_markdown, to_plain
+from mlsys_bib.export.refs import STYLES, Link, entry_links, linkify, safe_url, write_refs
 from mlsys_bib.model import Kind, Person
 from tests.fakes.records import S_DATA, S_FAIL, S_SERVE, S_TRAIN, make_record, realistic_records
 

@@ -13,7 +13,6 @@ every entry is still listed, unformatted, never silently left out. Rendered entr
 remembered in the build's cache (``memo``), so a rebuild in which nothing changed runs no pandoc.
 """
 
-from ..markup_sentinels import md_escape, to_html, to_markdown, to_plain
 from .files import RefFailure, RefsReport, RefsSummary, write_refs
 from .formats import FORMATS, RefsFormat
 from .html import html_anchor, html_text
@@ -37,7 +36,6 @@ __all__ = [
     "html_anchor",
     "html_text",
     "linkify",
-    "md_escape",
     "one_per_target",
     "render_item",
     "render_style",
@@ -46,8 +44,5 @@ __all__ = [
     "section_order",
     "section_slugs",
     "style_fingerprint",
-    "to_html",
-    "to_markdown",
-    "to_plain",
     "write_refs",
 ]
