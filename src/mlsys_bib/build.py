@@ -287,12 +287,14 @@ def build(
         from .lists import as_sources, read_lists
 
         parsed, texts, list_reports = read_lists(as_sources(source), settings)
+        list_sha256 = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()
+        del texts  # a long list's text (four bytes a character when it holds an emoji) is not kept
         recordset = build_records(parsed, lock=lock)
         if not allow_shrink:
             _refuse_shrink(out, len(recordset.records))
         recordset.list_reports = list_reports
         report = list_report(recordset)
-        report["list_sha256"] = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()
+        report["list_sha256"] = list_sha256
         resolve_report = None
         if resolve:
             from .resolve import resolve_records

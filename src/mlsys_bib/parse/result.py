@@ -30,7 +30,7 @@ class LineKind(str, Enum):
         return format(self.value, spec)
 
 
-@dataclass
+@dataclass(slots=True)
 class LineReport:
     """A bullet that is not a paper, kept so that nothing the list says is lost."""
 
@@ -43,7 +43,7 @@ class LineReport:
     file: str = ""  # the list's path or URL, for ``file:line`` in warnings
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedList:
     items: list[ListItem] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
