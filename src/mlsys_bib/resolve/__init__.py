@@ -87,7 +87,14 @@ def resolve_records(
                     second[key] = str(doi).lower()
             run._grow(len(second))
             round2 = pool.submit(run.fetch_crossref, [d for d in second.values() if d not in by_doi])
+            # merged while Crossref's second round and DBLP are still fetching (the DBLP fetch reads
+            # no merged field), and dropped: a long list's answers are not all held at once
+            run.merge_arxiv(plan, by_id, by_title)
+            del by_id, by_title
             by_doi = {**by_doi, **round2.result()}
+            run.merge_crossref(plan.dois, by_doi)
+            run.merge_crossref(second, by_doi)
+            del by_doi
             tocs, searches, twins = dblp_future.result()
         except BaseException:
             # Ctrl-C (or a worker's error): `with ThreadPoolExecutor` would wait here for the
@@ -101,9 +108,6 @@ def resolve_records(
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        run.merge_arxiv(plan, by_id, by_title)
-        run.merge_crossref(plan.dois, by_doi)
-        run.merge_crossref(second, by_doi)
         run.merge_dblp(plan, tocs, searches)
         run.merge_published(plan, searches, twins)
         judge(records, run.lookups, plan.nothing)

@@ -76,7 +76,12 @@ class Lookup:
 
 class Run:
     """One resolve run: fetch phases (worker threads, requests only) and merge phases (main
-    thread, fixed order), plus what each record's lookups said, for the verdicts."""
+    thread, fixed order), plus what each record's lookups said, for the verdicts.
+
+    A record's merges always come in the same order (arXiv, Crossref, DBLP, published twins); arXiv's
+    and Crossref's are made as soon as both have answered, while DBLP is still read, so their answers
+    are not all held at once. The DBLP fetch reads only what the list says of a record (its items,
+    tag and :attr:`listed_titles`), never a merged field."""
 
     def __init__(
         self,
@@ -98,9 +103,12 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
-        self._toc_index: dict[str, dblp.TitleIndex] = {}
         self._toc_matches: dict[str, dblp.Match] = {}  # record key -> its match in its TOC
+        self._search_matches: dict[str, dblp.Match] = {}  # record key -> its match in its search
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
+        # The titles as the run found them, for the DBLP fetch thread: arXiv's and Crossref's answers
+        # are merged while DBLP is still being read, and it must not see their titles.
+        self.listed_titles = {r.key: r.title for r in records}
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -163,19 +171,21 @@ class Run:
         # SPARQL first (several TOCs to a query, outside dblp.org's bot wall); the search API's
         # ``toc:`` query for any TOC it could not answer
         use_sparql = self.settings.sparql
+        readers = _keys_by_value({**plan.toc_extra, **plan.toc})
         tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys and use_sparql else {}
         self._tick(len(toc_keys))
         for toc_key in toc_keys:
             if tocs.get(toc_key, NOT_ASKED).status == FAILED:
                 tocs[toc_key] = self.dblp.toc(toc_key)
+            tocs[toc_key] = self._read_toc(toc_key, tocs[toc_key], readers[toc_key])
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
             cached = self.sparql.cached_toc(toc_key) if use_sparql else None
             if cached is not None and cached.status != FAILED:
-                tocs[toc_key] = cached
+                tocs[toc_key] = self._read_toc(toc_key, cached, readers[toc_key])
                 continue
             if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
-                tocs[toc_key] = self.dblp.toc(toc_key)
+                tocs[toc_key] = self._read_toc(toc_key, self.dblp.toc(toc_key), readers[toc_key])
         twin_ids = sorted(set(plan.published_twins.values()))
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
         self._tick(-(-len(twin_ids) // self.sparql.batch))
@@ -188,6 +198,15 @@ class Run:
             found = self.sparql.streams(lookups)
             searches.update({f"stream:{k}": v for k, v in found.items()})
             self._tick(-(-len(found) // STREAM_BATCH))
+        # what merge_published and the wrong-venue check read later: kept whole; the rest is matched
+        # as it is read and only its outcome kept (a list 100 times the seed has 13,000 searches)
+        kept = set(self.elsewhere.values()) | set(plan.published_search.values())
+        kept |= {f"name:{n}" for n in plan.published_names.values()}
+        searching = _keys_by_value(plan.dblp_search)
+        by_stream = _keys_by_value({k: _stream_query(plan, k) for k in plan.dblp_search})
+        for stream_key in list(searches):
+            readers = by_stream.get(stream_key, [])
+            searches[stream_key] = self._read_search(plan, stream_key, searches, readers, kept)
         # the title search stands in where the venue-year could not be asked through SPARQL
         wanted = {
             q
@@ -200,6 +219,7 @@ class Run:
         }
         for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
+            searches[query] = self._read_search(plan, query, searches, searching.get(query, []), kept)
             self._tick()
         names = sorted(
             {n for k, n in plan.published_names.items() if k in fallback or k not in plan.published_twins}
@@ -219,7 +239,7 @@ class Run:
             record = self.by_key[key]
             if key in plan.published_twins or toc is None or toc.status != FOUND:
                 continue
-            if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
+            if len(title_words(self.listed_titles[key])) < ELSEWHERE_MIN_WORDS:
                 continue
             if self._toc_match(key, toc_key, toc).status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
@@ -309,13 +329,7 @@ class Run:
                     )
                 self._log(key, "dblp", outcome)
                 continue
-            venue, _ = venue_of(record)
-            found = self._match(
-                record,
-                outcome.metadata,
-                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
-                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
-            )
+            found = self._search_match(key, outcome, from_stream)
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
@@ -412,23 +426,57 @@ class Run:
         )
 
     def _toc_match(self, key: str, toc_key: str, toc: Outcome) -> dblp.Match:
-        """The record's match in its venue-year's TOC, computed once: the wrong-venue check (fetch
-        phase) and the merge both need it, and it depends only on the list's title and tag."""
+        """The record's match in its venue-year's TOC, computed when the TOC was read (:meth:`_read_toc`):
+        the wrong-venue check (fetch phase) and the merge both need it, and it depends only on the
+        list's title and tag."""
         found = self._toc_matches.get(key)
-        if found is None:
-            record = self.by_key[key]
-            found = self._match(
-                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
-            )
-            self._toc_matches[key] = found
+        if found is None:  # a TOC read elsewhere than in fetch_dblp (tests)
+            self._read_toc(toc_key, toc, [key])
+            found = self._toc_matches[key]
         return found
 
-    def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
-        """The papers of a TOC that can be this record (by title), through one index per TOC."""
-        index = self._toc_index.get(toc_key)
-        if index is None:
-            index = self._toc_index[toc_key] = dblp.TitleIndex(toc.metadata)
-        return index.candidates(item.title for item in record.items)
+    def _read_toc(self, toc_key: str, toc: Outcome, keys: Iterable[str]) -> Outcome:
+        """Match every record of a TOC (``keys``) as soon as the TOC is read, through one title index,
+        and give back the TOC's outcome without its papers: a list 100 times the seed would otherwise
+        hold every venue-year's papers at once until the merge."""
+        if toc.status != FOUND:
+            return toc
+        index = dblp.TitleIndex(toc.metadata)
+        stream = dblp.toc_stream(toc_key)
+        for key in keys:
+            if key not in self._toc_matches:
+                record = self.by_key[key]
+                candidates = index.candidates(item.title for item in record.items)
+                self._toc_matches[key] = self._match(record, candidates, from_toc=True, stream=stream)
+        return _without_hits(toc)
+
+    def _read_search(
+        self, plan: Plan, query: str, searches: dict[str, Outcome], keys: Iterable[str], kept: set[str]
+    ) -> Outcome:
+        """Match the venue-tagged records whose DBLP search (or SPARQL venue-year) ``query`` is, as soon
+        as it is read; its hits are kept only when a later step reads them (``kept``)."""
+        outcome = searches[query]
+        for key in keys:
+            by_stream = searches.get(_stream_query(plan, key))
+            from_stream = by_stream is not None and by_stream.status != FAILED
+            source = by_stream if from_stream else searches.get(plan.dblp_search[key])
+            if source is outcome and outcome.status == FOUND:
+                self._search_match(key, outcome, from_stream)
+        return outcome if query in kept or outcome.status != FOUND else _without_hits(outcome)
+
+    def _search_match(self, key: str, outcome: Outcome, from_stream: bool) -> dblp.Match:
+        """A venue-tagged record's match among its search's hits, computed once (list data only)."""
+        found = self._search_matches.get(key)
+        if found is None:
+            record = self.by_key[key]
+            venue, _ = venue_of(record)
+            found = self._search_matches[key] = self._match(
+                record,
+                outcome.metadata,
+                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
+                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
+            )
+        return found
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> dblp.Match:
@@ -443,6 +491,19 @@ class Run:
             stream=stream,
             from_toc=from_toc,
         )
+
+
+def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
+    """Record keys grouped by what they map to (a TOC key, a query), in the mapping's order."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in mapping.items():
+        grouped.setdefault(value, []).append(key)
+    return grouped
+
+
+def _without_hits(outcome: Outcome) -> Outcome:
+    """An answer's outcome once its hits are matched: status, detail and cache flag, no papers."""
+    return Outcome(outcome.status, [], outcome.detail, outcome.from_cache)
 
 
 def unconfirmed_doi(record: Record, doi: str) -> None:
