@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import ftfy
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -61,6 +60,7 @@ from .bullet import (
 )
 from .result import LineKind, LineReport, ParsedList, shown_line  # noqa: F401  (their old home)
 from .tags import is_survey_marker, parse_tag
+from .textfix import fix_text
 
 _SECTION_NUMBER = re.compile(r"^(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>.+)$")
 
@@ -100,7 +100,7 @@ class _Walker:
 
     # -- headings ------------------------------------------------------------------------------
     def _heading(self, level: int, text: str) -> None:
-        text = ftfy.fix_text(text).strip()
+        text = fix_text(text).strip()
         if level == 1:
             if not self.in_list_body:
                 self.in_list_body = True
@@ -281,6 +281,6 @@ class _Walker:
                     parent.identifiers.append(ident)
             words = unmark(bullet.text, bullet, keep_links=False).strip(" :,;")
             if words and not label_only:
-                parent.annotations.append(ftfy.fix_text(" ".join(words.split())))
+                parent.annotations.append(fix_text(" ".join(words.split())))
         else:
-            parent.notes.append(ftfy.fix_text(" ".join(unmark(bullet.text, bullet).split())))
+            parent.notes.append(fix_text(" ".join(unmark(bullet.text, bullet).split())))

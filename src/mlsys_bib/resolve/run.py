@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from ..config import Settings
+from ..ids import Identifier
 from ..model import Kind, Metadata, Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
@@ -31,6 +32,11 @@ from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
+#: DOIs arXiv mints for its own preprints (DataCite): not a published version.
+DATACITE_ARXIV = "10.48550/"
+#: arXiv ids read and merged at a time (:meth:`Run.read_arxiv`); a multiple of the client's batch
+#: of 100 ids, so a run that fetches them all sends exactly the requests it sent in one piece.
+ARXIV_SLICE = 2000
 #: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
 ELSEWHERE_MIN_WORDS = 4
 LISTED_VENUE_WRONG = "title; the listed venue was wrong"  # the "via" of a corrected venue
@@ -147,15 +153,6 @@ class Run:
             self.bar.refresh()
 
     # -- the phases (run in worker threads; they only fetch, never touch records) ----------------
-    def fetch_arxiv(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
-        ids = list(dict.fromkeys(plan.arxiv.values()))
-        by_id = self.arxiv.fetch(ids) if ids else {}
-        self._tick(len(ids))
-        titles = list(dict.fromkeys(plan.arxiv_search.values()))
-        by_title = self.arxiv.search_titles(titles) if titles else {}
-        self._tick(len(titles))
-        return by_id, by_title
-
     def fetch_crossref(self, dois: Iterable[str]) -> dict[str, Outcome]:
         wanted = list(dict.fromkeys(dois))
         result = self.crossref.fetch(wanted) if wanted else {}
@@ -267,18 +264,46 @@ class Run:
         return out
 
     # -- merging (main thread, fixed order) -----------------------------------------------------
-    def merge_arxiv(self, plan: Plan, by_id: dict[str, Outcome], by_title: dict[str, Outcome]) -> None:
+    def read_arxiv(self, plan: Plan) -> dict[str, str]:
+        """arXiv's answers, read :data:`ARXIV_SLICE` ids at a time and each slice merged at once (a
+        record's arXiv merge is its first, so it may come while Crossref and DBLP are still read):
+        a long list's answers are never all held. Runs in the main thread, as every merge does.
+
+        Returns Crossref's second round: the DOIs arXiv reports for records that have none of their
+        own, in the plan's order."""
+        keys_of: dict[Identifier, list[str]] = {}
         for key, ident in plan.arxiv.items():
-            outcome = by_id.get(ident.value) or Outcome.failed(f"arXiv returned nothing for {ident.value}")
-            self._log(key, "arxiv", outcome)
-            if outcome.value is not None:
-                merge.apply(self.by_key[key], outcome.value)
+            keys_of.setdefault(ident, []).append(key)
+        ids = list(keys_of)
+        reported: dict[str, str] = {}
+        for start in range(0, len(ids), ARXIV_SLICE):
+            chunk = ids[start : start + ARXIV_SLICE]
+            by_id = self.arxiv.fetch(chunk)
+            self._tick(len(chunk))
+            for ident in chunk:
+                outcome = by_id.get(ident.value)
+                outcome = outcome or Outcome.failed(f"arXiv returned nothing for {ident.value}")
+                for key in keys_of[ident]:
+                    self._log(key, "arxiv", outcome)
+                    if outcome.value is not None:
+                        merge.apply(self.by_key[key], outcome.value)
+                        doi = _published_doi(outcome)
+                        if doi and key not in plan.dois:
+                            reported[key] = doi
+        second = {key: reported[key] for key in plan.arxiv if key in reported}
+        titles = list(dict.fromkeys(plan.arxiv_search.values()))
+        by_title = self.arxiv.search_titles(titles) if titles else {}
+        self._tick(len(titles))
         for key, title in plan.arxiv_search.items():
-            outcome = by_title.get(title) or Outcome.failed("arXiv search returned nothing")
-            outcome = check_year(self.by_key[key], outcome)
+            answer = by_title.get(title)
+            outcome = check_year(self.by_key[key], answer or Outcome.failed("arXiv search returned nothing"))
             self._log(key, "arxiv", outcome)
             if outcome.value is not None:
                 merge.apply(self.by_key[key], outcome.value)
+            doi = _published_doi(answer) if answer is not None else ""
+            if doi:
+                second[key] = doi
+        return second
 
     def merge_crossref(self, wanted: dict[str, str], by_doi: dict[str, Outcome]) -> None:
         for key, doi in wanted.items():
@@ -491,6 +516,15 @@ class Run:
             stream=stream,
             from_toc=from_toc,
         )
+
+
+def _published_doi(outcome: Outcome) -> str:
+    """The DOI (lower case) arXiv reports for its paper, unless it is arXiv's own DataCite DOI."""
+    meta = outcome.value
+    doi = meta.get("doi") if meta is not None else None
+    if doi and not str(doi).lower().startswith(DATACITE_ARXIV):
+        return str(doi).lower()
+    return ""
 
 
 def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
