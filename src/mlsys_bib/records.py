@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from . import venues
 from .ids import doi as ids_doi
 from .keys import KeyLock, assign_keys
-from .model import Kind, ListItem, Provenance, Record
+from .model import Kind, ListItem, Provenance, Record, Sourced
 from .parse.markdown import ParsedList
 from .text.names import split_name
 from .text.titles import normalise
@@ -149,6 +149,16 @@ def _venue_provenance(acronym: str) -> Provenance:
     return found
 
 
+#: The (immutable) field values the venue table gives, one per venue, year and field, shared by the
+#: records of that venue-year (kind, proceedings title, publisher).
+_VENUE_VALUES: dict[tuple[str, object, Provenance], Sourced] = {}
+
+
+def _set_from_venue(record: Record, name: str, value: object, provenance: Provenance) -> None:
+    record.set(name, value, provenance)
+    record.fields[name] = _VENUE_VALUES.setdefault((name, value, provenance), record.fields[name])
+
+
 def _apply_list_fields(record: Record) -> None:
     first = record.items[0]
     src = Provenance("list", f"L{first.line}")
@@ -166,16 +176,16 @@ def _apply_list_fields(record: Record) -> None:
             record.set("year", tag.year, tag_src)
         if venue is not None:
             venue_src = _venue_provenance(venue.acronym)
-            record.set("kind", venue.kind, venue_src)
+            _set_from_venue(record, "kind", venue.kind, venue_src)
             container = venue.container_title(tag.year)
             if tag.qualifier.lower() == "workshop" and not venue.workshop:
                 # "[NeurIPS'24 Workshop]": a workshop of the venue, not its proceedings.
                 container = f"{venue.label(tag.year)} Workshop"
-            record.set("container_title", container, venue_src)
+            _set_from_venue(record, "container_title", container, venue_src)
             if venue.kind is not Kind.PREPRINT:
                 record.set("container_short", venue.acronym, tag_src)
             if venue.publisher:
-                record.set("publisher", venue.publisher, venue_src)
+                _set_from_venue(record, "publisher", venue.publisher, venue_src)
         elif tag.venue:
             record.set("kind", Kind.PREPRINT if tag.is_preprint else Kind.PROCEEDINGS, tag_src)
             record.set("container_title", tag.venue, tag_src)

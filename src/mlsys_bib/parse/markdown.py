@@ -96,6 +96,7 @@ class _Walker:
         self.in_list_body = False  # after the list's own "# " title
         self.paper_section = False
         self.heading_stack: list[tuple[int, Section]] = []
+        self._last_path: tuple[Section, ...] = ()
         self.current: ListItem | None = None
 
     # -- headings ------------------------------------------------------------------------------
@@ -185,6 +186,9 @@ class _Walker:
     def _paper(self, bullet: Bullet, tags: list[str], rest: str, survey: bool) -> None:
         section = self.heading_stack[-1][1] if self.heading_stack else Section("", "")
         path = tuple(s for _, s in self.heading_stack)
+        if path == self._last_path:
+            path = self._last_path  # one tuple for a section's papers (a long list has 100,000)
+        self._last_path = path
         m = re.match(r"^\s*\x00L(\d+)\x00", rest)
         links: list[Link] = []
         if m:
@@ -202,6 +206,8 @@ class _Walker:
         links.extend(extra_links)
         title_raw = title_raw.strip()
         title = clean_title(title_raw)
+        if title == title_raw:
+            title = title_raw  # one string for both when cleaning changed nothing
         if not title:
             self.result.reports.append(
                 LineReport(
