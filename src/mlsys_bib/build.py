@@ -30,7 +30,7 @@ from .lists import (  # noqa: F401  (their home is lists.py)
     read_list_checked,
 )
 from .model import Record
-from .parse.markdown import LineKind, ParsedList
+from .parse.result import LineKind, ParsedList
 from .records import RecordSet, build_records
 
 DEFAULT_STYLES: tuple[str, ...] = ("apa", "ieee", "acm")
@@ -43,7 +43,7 @@ def load_list(
     """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
     from .lists import as_sources, read_lists
 
-    parsed, _, reports = read_lists(as_sources(source), settings, allow_empty=allow_empty)
+    parsed, _, reports = read_lists(as_sources(source), settings, allow_empty=allow_empty, remember=True)
     recordset = build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
     recordset.list_reports = reports
     return recordset

@@ -14,7 +14,7 @@ from . import venues
 from .ids import doi as ids_doi
 from .keys import KeyLock, assign_keys
 from .model import Kind, ListItem, Provenance, Record, Sourced
-from .parse.markdown import ParsedList
+from .parse.result import ParsedList
 from .text.names import split_name
 from .text.titles import normalise
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Any
 
 from .result import LineKind, LineReport, ParsedList, shown_line
+
+if TYPE_CHECKING:  # markdown-it is imported when a parser is made: `check` on a remembered parse needs none
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 __all__ = [
     "MAX_NESTING", "MAX_RECOVERIES", "PIECE_LINES", "Piece", "UnreadLines", "new_parser", "normalise_text",
@@ -52,6 +53,8 @@ _HEADING_LINE = re.compile(r"#{1,6}(?:[ \t]|$)")
 
 def new_parser() -> MarkdownIt:
     """The seed's parser: commonmark keeps it strict and predictable; no linkify: bare URLs stay text."""
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark")
     md.options["maxNesting"] = MAX_NESTING
     return md
