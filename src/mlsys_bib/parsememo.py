@@ -3,7 +3,8 @@
 A parse is kept in the build's metadata cache (its own namespace), keyed by the list's text, its name and
 a fingerprint of the code that parses it (every file of this package, the Markdown and text-repair
 libraries, the Python version), so an edited list or an upgraded parser never meets an old answer. The
-cache is used only when it already exists (a command that only reads a list creates no file), stored
+cache is used only when it already exists and may be written (a command that only reads a list creates
+no file and prints no warning about it); the last :data:`KEEP` parses are kept, stored
 as JSON (see :mod:`.parse.codec`), one transaction per entry (concurrent runs just store the same
 answer twice). Any failure to read or store falls back to parsing.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -23,6 +25,8 @@ __all__ = ["NAMESPACE", "code_fingerprint", "parse_remembered"]
 
 NAMESPACE = "parsed-list"
 FORMAT = "1"
+#: Remembered parses kept (the last stored): several lists, a few code versions.
+KEEP = 16
 #: Libraries whose behaviour is part of the parse (their ``__init__`` carries their version).
 _LIBRARIES = ("markdown_it", "mdurl", "ftfy", "wcwidth")
 
@@ -50,8 +54,9 @@ def parse_any(text: str, name: str) -> ParsedList:
 
 def parse_remembered(text: str, name: str, cache_path: Path) -> ParsedList:
     """``parse_any(text, name=name)``, from the cache at ``cache_path`` when it holds this very parse."""
-    if not cache_path.is_file():
-        return parse_any(text, name)
+    writable = os.access(cache_path, os.W_OK) and os.access(cache_path.parent, os.W_OK)
+    if not (cache_path.is_file() and writable):
+        return parse_any(text, name)  # no cache yet, or one this user cannot write: just parse
     from .net.cache import Cache, CacheEntry
     from .parse import codec
 
@@ -73,8 +78,9 @@ def parse_remembered(text: str, name: str, cache_path: Path) -> ParsedList:
         parsed = parse_any(text, name)
         try:
             body = codec.dumps(parsed)
-            fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            fetched = datetime.now(timezone.utc).isoformat(timespec="microseconds")
             cache.put(CacheEntry(NAMESPACE, key, 200, "application/json", body, fetched, False))
+            cache.keep_latest(NAMESPACE, KEEP)
         except Exception:  # not storable (or a full disk): the parse is still good
             pass
         return parsed

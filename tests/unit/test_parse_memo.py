@@ -75,3 +75,12 @@ def test_no_cache_file_is_created_and_a_damaged_entry_is_replaced(tmp_path: Path
     assert repr(parsememo.parse_remembered(TABLE, "t", path)) == repr(parse_any(TABLE))
     with Cache(path) as cache:
         assert codec.loads(cache.get(parsememo.NAMESPACE, key).body).items  # stored again, readable
+
+
+def test_only_the_latest_parses_are_kept(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = _cache(tmp_path)
+    monkeypatch.setattr(parsememo, "KEEP", 3)
+    for n in range(6):
+        parsememo.parse_remembered(TABLE + f"\n<!-- {n} -->\n", "t", path)
+    with Cache(path) as cache:
+        assert cache.count(parsememo.NAMESPACE) == 3
