@@ -30,7 +30,7 @@ from .lists import (  # noqa: F401  (their home is lists.py)
     read_list_checked,
 )
 from .model import Record
-from .parse.markdown import LineKind, ParsedList
+from .parse.result import LineKind, ParsedList
 from .records import RecordSet, build_records
 
 if TYPE_CHECKING:  # imported where used: a build without resolve or refs never loads them
@@ -49,7 +49,7 @@ def load_list(
     """The records of one list (a path, URL or None for the bundled one) or of several (a sequence)."""
     from .lists import as_sources, read_lists
 
-    parsed, _, reports = read_lists(as_sources(source), settings, allow_empty=allow_empty)
+    parsed, _, reports = read_lists(as_sources(source), settings, allow_empty=allow_empty, remember=True)
     recordset = build_records(parsed, lock=KeyLock.load(lock_path) if lock_path else None)
     recordset.list_reports = reports
     return recordset
@@ -290,12 +290,14 @@ def build(
         from .lists import as_sources, read_lists
 
         parsed, texts, list_reports = read_lists(as_sources(source), settings)
+        list_sha256 = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()
+        del texts  # a long list's text (four bytes a character when it holds an emoji) is not kept
         recordset = build_records(parsed, lock=lock)
         if not allow_shrink:
             _refuse_shrink(out, len(recordset.records))
         recordset.list_reports = list_reports
         report = list_report(recordset)
-        report["list_sha256"] = hashlib.sha256("".join(texts).encode("utf-8")).hexdigest()
+        report["list_sha256"] = list_sha256
         resolve_report = None
         if resolve:
             from .resolve import resolve_records

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .parse.markdown import LineKind, LineReport, ParsedList, normalise_text, shown_line
-from .parse.shape import parse_any
+from .parse.blocks import normalise_text
+from .parse.result import LineKind, LineReport, ParsedList, shown_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,11 +170,15 @@ def decode_list(raw: bytes) -> tuple[str, list[int]]:
 
 
 def read_lists(
-    sources: Sequence[ListSource], settings: Settings | None = None, *, allow_empty: bool = False
+    sources: Sequence[ListSource], settings: Settings | None = None, *, allow_empty: bool = False,
+    remember: bool = False,
 ) -> tuple[ParsedList, list[str], list[dict[str, Any]]]:
     """One ParsedList for all ``sources`` (sections prefixed when there are several), the texts read
     (for the report's checksum), and a report per list. Raises EmptyListError for a list with no paper
-    unless ``allow_empty`` (``check`` reports the lines first, then fails)."""
+    unless ``allow_empty`` (``check`` reports the lines first, then fails).
+
+    ``remember``: parses are kept in (and taken from) the build's cache when it exists, keyed by the
+    text and the code (:mod:`.parsememo`): ``check`` and ``stats`` of an unchanged list skip the parse."""
     several = len(sources) > 1
     combined = ParsedList()
     texts: list[str] = []
@@ -182,7 +186,15 @@ def read_lists(
     prefixes: set[str] = set()
     for src in sources:
         text, name, damaged = read_list_checked(src.location, settings)
-        parsed = parse_any(text, name=name)
+        if remember:
+            from .parsememo import parse_remembered
+
+            settings = settings or Settings.from_env()
+            parsed = parse_remembered(text, name, settings.cache_path)
+        else:
+            from .parse.shape import parse_any
+
+            parsed = parse_any(text, name=name)
         if damaged:
             lines = normalise_text(text).split("\n")
             parsed.reports.extend(

@@ -15,7 +15,7 @@ from typing import Any
 from .ids import Identifier
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Section:
     """A numbered heading of the list, e.g. number ``2.5`` and title ``Distributed training``."""
 
@@ -36,7 +36,7 @@ class Section:
         return re.sub(r"[^a-z0-9]+", "-", base).strip("-") or "section"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A hyperlink of a list item; ``label`` is normalised (paper, arxiv, code, slides, ...)."""
 
@@ -45,7 +45,7 @@ class Link:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VenueTag:
     """A parsed venue tag such as ``NSDI'25 (to appear)`` or ``ES-FoMO @ ICML'24``."""
 
@@ -61,7 +61,7 @@ class VenueTag:
         return self.venue == "arXiv" or self.under_review
 
 
-@dataclass
+@dataclass(slots=True)
 class ListItem:
     """One paper bullet of the list, with the continuation bullets that belong to it."""
 
@@ -83,7 +83,7 @@ class ListItem:
     source: str = ""  # the list's prefix in a several-list build; lines are that list's lines
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """A name as CSL models it. ``literal`` is for corporate authors that must not be split."""
 
@@ -101,7 +101,7 @@ class Person:
         return f"{name}, {self.suffix}" if self.suffix else name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a value came from: ``list`` (with its line), or a service and the request key."""
 
@@ -154,7 +154,7 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Metadata:
     """What one source says about one paper. Resolvers return these; they never touch records."""
 
@@ -168,7 +168,7 @@ class Metadata:
         return self.values.get(name, default)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """One field value of a record together with its provenance."""
 
@@ -187,7 +187,7 @@ class Verdict(str, Enum):
     FAILED = "failed"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One paper, however many times the list mentions it."""
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from . import venues
 from .ids import doi as ids_doi
 from .keys import KeyLock, assign_keys
-from .model import Kind, ListItem, Provenance, Record
-from .parse.markdown import ParsedList
+from .model import Kind, ListItem, Provenance, Record, Sourced
+from .parse.result import ParsedList
 from .text.names import split_name
 from .text.titles import normalise
 
@@ -137,28 +137,55 @@ def _conflicts(record: Record) -> list[str]:
     return found
 
 
+#: One Provenance per venue of the table, shared by every record it gives fields to (they are
+#: immutable, and a list 100 times the seed would otherwise hold hundreds of thousands of copies).
+_VENUE_PROVENANCE: dict[str, Provenance] = {}
+
+
+def _venue_provenance(acronym: str) -> Provenance:
+    found = _VENUE_PROVENANCE.get(acronym)
+    if found is None:
+        found = _VENUE_PROVENANCE[acronym] = Provenance("venues", acronym)
+    return found
+
+
+#: The (immutable) field values the venue table gives, one per venue, year and field, shared by the
+#: records of that venue-year (kind, proceedings title, publisher).
+_VENUE_VALUES: dict[tuple[str, object, Provenance], Sourced] = {}
+
+
+def _set_from_venue(record: Record, name: str, value: object, provenance: Provenance) -> None:
+    record.set(name, value, provenance)
+    record.fields[name] = _VENUE_VALUES.setdefault((name, value, provenance), record.fields[name])
+
+
 def _apply_list_fields(record: Record) -> None:
     first = record.items[0]
     src = Provenance("list", f"L{first.line}")
+
+    def at_line(line: int) -> Provenance:  # the record's own line's provenance, shared
+        return src if line == first.line else Provenance("list", f"L{line}")
+
     record.set("title", first.title, src)
     tag = record.tag
     if tag is not None:
         tag_item = next(i for i in record.items if i.tag is not None and i.tag.raw == tag.raw)
-        tag_src = Provenance("list", f"L{tag_item.line}")
+        tag_src = at_line(tag_item.line)
         venue = venues.lookup(tag.venue) if tag.venue else None
         if tag.year:
             record.set("year", tag.year, tag_src)
         if venue is not None:
-            record.set("kind", venue.kind, Provenance("venues", venue.acronym))
+            venue_src = _venue_provenance(venue.acronym)
+            _set_from_venue(record, "kind", venue.kind, venue_src)
             container = venue.container_title(tag.year)
             if tag.qualifier.lower() == "workshop" and not venue.workshop:
                 # "[NeurIPS'24 Workshop]": a workshop of the venue, not its proceedings.
                 container = f"{venue.label(tag.year)} Workshop"
-            record.set("container_title", container, Provenance("venues", venue.acronym))
+            _set_from_venue(record, "container_title", container, venue_src)
             if venue.kind is not Kind.PREPRINT:
                 record.set("container_short", venue.acronym, tag_src)
             if venue.publisher:
-                record.set("publisher", venue.publisher, Provenance("venues", venue.acronym))
+                _set_from_venue(record, "publisher", venue.publisher, venue_src)
         elif tag.venue:
             record.set("kind", Kind.PREPRINT if tag.is_preprint else Kind.PROCEEDINGS, tag_src)
             record.set("container_title", tag.venue, tag_src)
@@ -196,7 +223,7 @@ def _apply_list_fields(record: Record) -> None:
     for label in _PAPER_LINK_LABELS:
         link = next((lk for lk in record.links if lk.label == label), None)
         if link is not None:
-            record.set("url", link.url, Provenance("list", f"L{link.line}"))
+            record.set("url", link.url, at_line(link.line))
             break
 
 

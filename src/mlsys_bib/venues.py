@@ -282,6 +282,11 @@ def all_venues() -> list[Venue]:
     return list(_table().venues)
 
 
+#: Names up to this length are looked up once per process (a list names its few venues thousands of
+#: times); a longer one (a hostile megabyte tag) is looked up each time and never kept.
+_REMEMBERED_NAME = 200
+
+
 def lookup(name: str) -> Venue | None:
     """The venue ``name`` denotes: an acronym or alias, compared case-insensitively.
 
@@ -290,6 +295,15 @@ def lookup(name: str) -> Venue | None:
     match is used only when exactly one venue fits; an exact spelling always wins, so "IEEE MICRO" is
     the magazine and "MICRO" the symposium.
     """
+    return _lookup_remembered(name) if len(name) <= _REMEMBERED_NAME else _lookup(name)
+
+
+@lru_cache(maxsize=4096)
+def _lookup_remembered(name: str) -> Venue | None:
+    return _lookup(name)
+
+
+def _lookup(name: str) -> Venue | None:
     table = _table()
     key = _key(name)
     if not key:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Identifier:
     """A normalised identifier: ``kind`` names the handler, ``value`` is canonical.
 

@@ -229,6 +229,18 @@ class Cache:
     def put(self, entry: CacheEntry) -> None:
         self.put_many([entry])
 
+    def keep_latest(self, namespace: str, n: int) -> None:
+        """Drop all but the ``n`` entries of ``namespace`` stored last: for derived data (remembered
+        parses, one per list and code version) that must not grow without bound."""
+        if self.readonly:
+            return
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.execute(
+                "DELETE FROM entries WHERE namespace = ? AND key NOT IN (SELECT key FROM entries "
+                "WHERE namespace = ? ORDER BY fetched_at DESC, key LIMIT ?)",
+                (namespace, namespace, n),
+            )
+
     # -- policy ---------------------------------------------------------------------------------
     def is_usable(self, entry: CacheEntry, settings: Settings, *, now: datetime | None = None) -> bool:
         """Whether ``entry`` may answer a lookup instead of the network.

@@ -27,9 +27,10 @@ from markdown_it.token import Token
 
 from .. import ids
 from ..model import Link, ListItem, Section
+from .blocks import MAX_NESTING, tokenize, with_unread_lines
 from .citation import authors_from_text, looks_like_authors, quoted_title, venue_year_in_text
 from .hosts import venue_from_url
-from .markdown import MAX_NESTING, LineKind, LineReport, ParsedList, tokenize, with_unread_lines
+from .result import LineKind, LineReport, ParsedList
 from .tags import parse_tag
 from .textfix import repair
 

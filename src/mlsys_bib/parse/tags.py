@@ -26,6 +26,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..model import VenueTag
 from ..venues import Venue, lookup
@@ -152,9 +153,23 @@ def _parse(raw: str) -> VenueTag:
     )
 
 
+#: Tags up to this length are parsed once per process and the (immutable) result shared: a list
+#: repeats its few hundred tags thousands of times. A longer one (hostile) is parsed and not kept.
+_REMEMBERED_TAG = 200
+
+
 def parse_tag(raw: str) -> VenueTag:
     """Parse one tag (with or without its brackets). Never raises: a tag the parser cannot read
     still yields ``VenueTag(raw=raw, venue="")`` so the list item survives with its tag text."""
+    return _parse_remembered(raw) if len(raw) <= _REMEMBERED_TAG else _parse_safely(raw)
+
+
+@lru_cache(maxsize=4096)
+def _parse_remembered(raw: str) -> VenueTag:
+    return _parse_safely(raw)
+
+
+def _parse_safely(raw: str) -> VenueTag:
     try:
         return _parse(raw)
     except Exception:  # a malformed tag must not lose the paper; the raw text is kept

@@ -23,13 +23,11 @@ from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report
-from .run import Run
+from .run import DATACITE_ARXIV, Run  # noqa: F401  (DATACITE_ARXIV: its old home)
 from .verdicts import judge
 
 __all__ = ["Plan", "ResolveReport", "resolve_records", "plan_lookups"]
 
-#: DOIs arXiv mints for its own preprints (DataCite): not a published version.
-DATACITE_ARXIV = "10.48550/"
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:  # a tqdm bar (its stubs are not installed), or None
@@ -68,26 +66,18 @@ def resolve_records(
     pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="resolve")
     try:
         try:
-            arxiv_future = pool.submit(run.fetch_arxiv, plan)
             crossref_future = pool.submit(run.fetch_crossref, plan.dois.values())
             dblp_future = pool.submit(run.fetch_dblp, plan)
-            by_id, by_title = arxiv_future.result()
+            # arXiv is read and merged here, a slice at a time, while Crossref and DBLP are fetched
+            # (the DBLP fetch reads no merged field); its answers are never all held at once
+            second = run.read_arxiv(plan)  # Round 2: DOIs arXiv reports for records without one
             by_doi = crossref_future.result()
-            # Round 2: DOIs arXiv reports for records that have none of their own.
-            second: dict[str, str] = {}
-            for key, ident in plan.arxiv.items():
-                meta = by_id.get(ident.value)
-                doi = meta.value.get("doi") if meta is not None and meta.value is not None else None
-                if doi and key not in plan.dois and not str(doi).lower().startswith(DATACITE_ARXIV):
-                    second[key] = str(doi).lower()
-            for key, title in plan.arxiv_search.items():
-                meta = by_title.get(title)
-                doi = meta.value.get("doi") if meta is not None and meta.value is not None else None
-                if doi and not str(doi).lower().startswith(DATACITE_ARXIV):
-                    second[key] = str(doi).lower()
             run._grow(len(second))
             round2 = pool.submit(run.fetch_crossref, [d for d in second.values() if d not in by_doi])
             by_doi = {**by_doi, **round2.result()}
+            run.merge_crossref(plan.dois, by_doi)
+            run.merge_crossref(second, by_doi)
+            del by_doi
             tocs, searches, twins = dblp_future.result()
         except BaseException:
             # Ctrl-C (or a worker's error): `with ThreadPoolExecutor` would wait here for the
@@ -101,9 +91,6 @@ def resolve_records(
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        run.merge_arxiv(plan, by_id, by_title)
-        run.merge_crossref(plan.dois, by_doi)
-        run.merge_crossref(second, by_doi)
         run.merge_dblp(plan, tocs, searches)
         run.merge_published(plan, searches, twins)
         judge(records, run.lookups, plan.nothing)

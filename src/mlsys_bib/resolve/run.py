@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from ..config import Settings
+from ..ids import Identifier
 from ..model import Kind, Metadata, Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
@@ -31,6 +32,11 @@ from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
+#: DOIs arXiv mints for its own preprints (DataCite): not a published version.
+DATACITE_ARXIV = "10.48550/"
+#: arXiv ids read and merged at a time (:meth:`Run.read_arxiv`); a multiple of the client's batch
+#: of 100 ids, so a run that fetches them all sends exactly the requests it sent in one piece.
+ARXIV_SLICE = 2000
 #: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
 ELSEWHERE_MIN_WORDS = 4
 LISTED_VENUE_WRONG = "title; the listed venue was wrong"  # the "via" of a corrected venue
@@ -76,7 +82,12 @@ class Lookup:
 
 class Run:
     """One resolve run: fetch phases (worker threads, requests only) and merge phases (main
-    thread, fixed order), plus what each record's lookups said, for the verdicts."""
+    thread, fixed order), plus what each record's lookups said, for the verdicts.
+
+    A record's merges always come in the same order (arXiv, Crossref, DBLP, published twins); arXiv's
+    and Crossref's are made as soon as both have answered, while DBLP is still read, so their answers
+    are not all held at once. The DBLP fetch reads only what the list says of a record (its items,
+    tag and :attr:`listed_titles`), never a merged field."""
 
     def __init__(
         self,
@@ -98,9 +109,12 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
-        self._toc_index: dict[str, dblp.TitleIndex] = {}
         self._toc_matches: dict[str, dblp.Match] = {}  # record key -> its match in its TOC
+        self._search_matches: dict[str, dblp.Match] = {}  # record key -> its match in its search
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
+        # The titles as the run found them, for the DBLP fetch thread: arXiv's and Crossref's answers
+        # are merged while DBLP is still being read, and it must not see their titles.
+        self.listed_titles = {r.key: r.title for r in records}
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -139,15 +153,6 @@ class Run:
             self.bar.refresh()
 
     # -- the phases (run in worker threads; they only fetch, never touch records) ----------------
-    def fetch_arxiv(self, plan: Plan) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
-        ids = list(dict.fromkeys(plan.arxiv.values()))
-        by_id = self.arxiv.fetch(ids) if ids else {}
-        self._tick(len(ids))
-        titles = list(dict.fromkeys(plan.arxiv_search.values()))
-        by_title = self.arxiv.search_titles(titles) if titles else {}
-        self._tick(len(titles))
-        return by_id, by_title
-
     def fetch_crossref(self, dois: Iterable[str]) -> dict[str, Outcome]:
         wanted = list(dict.fromkeys(dois))
         result = self.crossref.fetch(wanted) if wanted else {}
@@ -163,19 +168,21 @@ class Run:
         # SPARQL first (several TOCs to a query, outside dblp.org's bot wall); the search API's
         # ``toc:`` query for any TOC it could not answer
         use_sparql = self.settings.sparql
+        readers = _keys_by_value({**plan.toc_extra, **plan.toc})
         tocs = self.sparql.tocs(toc_keys, sizes) if toc_keys and use_sparql else {}
         self._tick(len(toc_keys))
         for toc_key in toc_keys:
             if tocs.get(toc_key, NOT_ASKED).status == FAILED:
                 tocs[toc_key] = self.dblp.toc(toc_key)
+            tocs[toc_key] = self._read_toc(toc_key, tocs[toc_key], readers[toc_key])
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
             cached = self.sparql.cached_toc(toc_key) if use_sparql else None
             if cached is not None and cached.status != FAILED:
-                tocs[toc_key] = cached
+                tocs[toc_key] = self._read_toc(toc_key, cached, readers[toc_key])
                 continue
             if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
-                tocs[toc_key] = self.dblp.toc(toc_key)
+                tocs[toc_key] = self._read_toc(toc_key, self.dblp.toc(toc_key), readers[toc_key])
         twin_ids = sorted(set(plan.published_twins.values()))
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
         self._tick(-(-len(twin_ids) // self.sparql.batch))
@@ -188,6 +195,15 @@ class Run:
             found = self.sparql.streams(lookups)
             searches.update({f"stream:{k}": v for k, v in found.items()})
             self._tick(-(-len(found) // STREAM_BATCH))
+        # what merge_published and the wrong-venue check read later: kept whole; the rest is matched
+        # as it is read and only its outcome kept (a list 100 times the seed has 13,000 searches)
+        kept = set(self.elsewhere.values()) | set(plan.published_search.values())
+        kept |= {f"name:{n}" for n in plan.published_names.values()}
+        searching = _keys_by_value(plan.dblp_search)
+        by_stream = _keys_by_value({k: _stream_query(plan, k) for k in plan.dblp_search})
+        for stream_key in list(searches):
+            readers = by_stream.get(stream_key, [])
+            searches[stream_key] = self._read_search(plan, stream_key, searches, readers, kept)
         # the title search stands in where the venue-year could not be asked through SPARQL
         wanted = {
             q
@@ -200,6 +216,7 @@ class Run:
         }
         for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
+            searches[query] = self._read_search(plan, query, searches, searching.get(query, []), kept)
             self._tick()
         names = sorted(
             {n for k, n in plan.published_names.items() if k in fallback or k not in plan.published_twins}
@@ -219,7 +236,7 @@ class Run:
             record = self.by_key[key]
             if key in plan.published_twins or toc is None or toc.status != FOUND:
                 continue
-            if len(title_words(record.title)) < ELSEWHERE_MIN_WORDS:
+            if len(title_words(self.listed_titles[key])) < ELSEWHERE_MIN_WORDS:
                 continue
             if self._toc_match(key, toc_key, toc).status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
@@ -247,18 +264,46 @@ class Run:
         return out
 
     # -- merging (main thread, fixed order) -----------------------------------------------------
-    def merge_arxiv(self, plan: Plan, by_id: dict[str, Outcome], by_title: dict[str, Outcome]) -> None:
+    def read_arxiv(self, plan: Plan) -> dict[str, str]:
+        """arXiv's answers, read :data:`ARXIV_SLICE` ids at a time and each slice merged at once (a
+        record's arXiv merge is its first, so it may come while Crossref and DBLP are still read):
+        a long list's answers are never all held. Runs in the main thread, as every merge does.
+
+        Returns Crossref's second round: the DOIs arXiv reports for records that have none of their
+        own, in the plan's order."""
+        keys_of: dict[Identifier, list[str]] = {}
         for key, ident in plan.arxiv.items():
-            outcome = by_id.get(ident.value) or Outcome.failed(f"arXiv returned nothing for {ident.value}")
-            self._log(key, "arxiv", outcome)
-            if outcome.value is not None:
-                merge.apply(self.by_key[key], outcome.value)
+            keys_of.setdefault(ident, []).append(key)
+        ids = list(keys_of)
+        reported: dict[str, str] = {}
+        for start in range(0, len(ids), ARXIV_SLICE):
+            chunk = ids[start : start + ARXIV_SLICE]
+            by_id = self.arxiv.fetch(chunk)
+            self._tick(len(chunk))
+            for ident in chunk:
+                outcome = by_id.get(ident.value)
+                outcome = outcome or Outcome.failed(f"arXiv returned nothing for {ident.value}")
+                for key in keys_of[ident]:
+                    self._log(key, "arxiv", outcome)
+                    if outcome.value is not None:
+                        merge.apply(self.by_key[key], outcome.value)
+                        doi = _published_doi(outcome)
+                        if doi and key not in plan.dois:
+                            reported[key] = doi
+        second = {key: reported[key] for key in plan.arxiv if key in reported}
+        titles = list(dict.fromkeys(plan.arxiv_search.values()))
+        by_title = self.arxiv.search_titles(titles) if titles else {}
+        self._tick(len(titles))
         for key, title in plan.arxiv_search.items():
-            outcome = by_title.get(title) or Outcome.failed("arXiv search returned nothing")
-            outcome = check_year(self.by_key[key], outcome)
+            answer = by_title.get(title)
+            outcome = check_year(self.by_key[key], answer or Outcome.failed("arXiv search returned nothing"))
             self._log(key, "arxiv", outcome)
             if outcome.value is not None:
                 merge.apply(self.by_key[key], outcome.value)
+            doi = _published_doi(answer) if answer is not None else ""
+            if doi:
+                second[key] = doi
+        return second
 
     def merge_crossref(self, wanted: dict[str, str], by_doi: dict[str, Outcome]) -> None:
         for key, doi in wanted.items():
@@ -309,13 +354,7 @@ class Run:
                     )
                 self._log(key, "dblp", outcome)
                 continue
-            venue, _ = venue_of(record)
-            found = self._match(
-                record,
-                outcome.metadata,
-                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
-                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
-            )
+            found = self._search_match(key, outcome, from_stream)
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
@@ -412,23 +451,57 @@ class Run:
         )
 
     def _toc_match(self, key: str, toc_key: str, toc: Outcome) -> dblp.Match:
-        """The record's match in its venue-year's TOC, computed once: the wrong-venue check (fetch
-        phase) and the merge both need it, and it depends only on the list's title and tag."""
+        """The record's match in its venue-year's TOC, computed when the TOC was read (:meth:`_read_toc`):
+        the wrong-venue check (fetch phase) and the merge both need it, and it depends only on the
+        list's title and tag."""
         found = self._toc_matches.get(key)
-        if found is None:
-            record = self.by_key[key]
-            found = self._match(
-                record, self._in_toc(toc_key, toc, record), from_toc=True, stream=dblp.toc_stream(toc_key)
-            )
-            self._toc_matches[key] = found
+        if found is None:  # a TOC read elsewhere than in fetch_dblp (tests)
+            self._read_toc(toc_key, toc, [key])
+            found = self._toc_matches[key]
         return found
 
-    def _in_toc(self, toc_key: str, toc: Outcome, record: Record) -> list[Metadata]:
-        """The papers of a TOC that can be this record (by title), through one index per TOC."""
-        index = self._toc_index.get(toc_key)
-        if index is None:
-            index = self._toc_index[toc_key] = dblp.TitleIndex(toc.metadata)
-        return index.candidates(item.title for item in record.items)
+    def _read_toc(self, toc_key: str, toc: Outcome, keys: Iterable[str]) -> Outcome:
+        """Match every record of a TOC (``keys``) as soon as the TOC is read, through one title index,
+        and give back the TOC's outcome without its papers: a list 100 times the seed would otherwise
+        hold every venue-year's papers at once until the merge."""
+        if toc.status != FOUND:
+            return toc
+        index = dblp.TitleIndex(toc.metadata)
+        stream = dblp.toc_stream(toc_key)
+        for key in keys:
+            if key not in self._toc_matches:
+                record = self.by_key[key]
+                candidates = index.candidates(item.title for item in record.items)
+                self._toc_matches[key] = self._match(record, candidates, from_toc=True, stream=stream)
+        return _without_hits(toc)
+
+    def _read_search(
+        self, plan: Plan, query: str, searches: dict[str, Outcome], keys: Iterable[str], kept: set[str]
+    ) -> Outcome:
+        """Match the venue-tagged records whose DBLP search (or SPARQL venue-year) ``query`` is, as soon
+        as it is read; its hits are kept only when a later step reads them (``kept``)."""
+        outcome = searches[query]
+        for key in keys:
+            by_stream = searches.get(_stream_query(plan, key))
+            from_stream = by_stream is not None and by_stream.status != FAILED
+            source = by_stream if from_stream else searches.get(plan.dblp_search[key])
+            if source is outcome and outcome.status == FOUND:
+                self._search_match(key, outcome, from_stream)
+        return outcome if query in kept or outcome.status != FOUND else _without_hits(outcome)
+
+    def _search_match(self, key: str, outcome: Outcome, from_stream: bool) -> dblp.Match:
+        """A venue-tagged record's match among its search's hits, computed once (list data only)."""
+        found = self._search_matches.get(key)
+        if found is None:
+            record = self.by_key[key]
+            venue, _ = venue_of(record)
+            found = self._search_matches[key] = self._match(
+                record,
+                outcome.metadata,
+                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
+                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
+            )
+        return found
 
     @staticmethod
     def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> dblp.Match:
@@ -443,6 +516,28 @@ class Run:
             stream=stream,
             from_toc=from_toc,
         )
+
+
+def _published_doi(outcome: Outcome) -> str:
+    """The DOI (lower case) arXiv reports for its paper, unless it is arXiv's own DataCite DOI."""
+    meta = outcome.value
+    doi = meta.get("doi") if meta is not None else None
+    if doi and not str(doi).lower().startswith(DATACITE_ARXIV):
+        return str(doi).lower()
+    return ""
+
+
+def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
+    """Record keys grouped by what they map to (a TOC key, a query), in the mapping's order."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in mapping.items():
+        grouped.setdefault(value, []).append(key)
+    return grouped
+
+
+def _without_hits(outcome: Outcome) -> Outcome:
+    """An answer's outcome once its hits are matched: status, detail and cache flag, no papers."""
+    return Outcome(outcome.status, [], outcome.detail, outcome.from_cache)
 
 
 def unconfirmed_doi(record: Record, doi: str) -> None:

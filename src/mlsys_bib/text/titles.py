@@ -56,6 +56,8 @@ def _delatex(text: str) -> str:
 
 
 def _fold_accents(text: str) -> str:
+    if text.isascii():
+        return text  # ASCII decomposes to itself and has no combining marks
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
