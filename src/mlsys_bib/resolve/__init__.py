@@ -20,10 +20,11 @@ from ..model import Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
+from .checks import DATACITE_ARXIV  # noqa: F401  (its old home)
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report
-from .run import DATACITE_ARXIV, Run  # noqa: F401  (DATACITE_ARXIV: its old home)
+from .run import Run
 from .verdicts import judge
 
 __all__ = ["Plan", "ResolveReport", "resolve_records", "plan_lookups"]

@@ -57,6 +57,7 @@ from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
 from ..text.titles import normalise
 from ..venues import Venue
 from ..venues import lookup as lookup_venue
+from .checks import DATACITE_ARXIV
 
 #: Where a paper appeared; the list is authoritative for these when it tags a venue.
 WHERE_FIELDS = frozenset(
@@ -78,7 +79,6 @@ CONFLICT_FIELDS = frozenset({"year", "doi", "pages", "volume", "issue", "kind", 
 #: Container fields that name the list's ``arXiv`` placeholder; dropped when a record is promoted.
 _PLACEHOLDER_FIELDS = ("container_title", "container_short", "event_title", "publisher")
 _LIST_SOURCES = frozenset({"list", "venues"})
-_DATACITE_ARXIV = "10.48550/"
 JOURNAL_REF = "journal_ref"  # Provenance.via of a venue read from arXiv's journal_ref
 #: ``kind`` first: a source that promotes a preprint must rank as published for its title too.
 _ORDER = ("kind", *(f for f in FIELDS if f != "kind"))
@@ -266,7 +266,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
         value = values[field]
         if value is None or value == "" or value == []:
             continue
-        if field == "doi" and str(value).lower().startswith(_DATACITE_ARXIV):
+        if field == "doi" and str(value).lower().startswith(DATACITE_ARXIV):
             continue
         if field == "title":
             value = _restore_colons(str(value), record.get("title"))

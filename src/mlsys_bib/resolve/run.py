@@ -26,14 +26,14 @@ from ..sources.dblp_sparql import STREAM_BATCH, DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
 from ..text.titles import normalise, title_words
 from . import merge
+from .checks import check_year, published_doi, unconfirmed_doi
+from .dblp_matches import DblpMatches, stream_query
 from .dois import DoiLookup
 from .plan import Plan, venue_of
 from .published import NAME_BATCH, find_published, hits_naming, name_query
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
-#: DOIs arXiv mints for its own preprints (DataCite): not a published version.
-DATACITE_ARXIV = "10.48550/"
 #: arXiv ids read and merged at a time (:meth:`Run.read_arxiv`); a multiple of the client's batch
 #: of 100 ids, so a run that fetches them all sends exactly the requests it sent in one piece.
 ARXIV_SLICE = 2000
@@ -44,12 +44,6 @@ NOT_ASKED = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did 
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
 ONLY_NAME = {"arxiv": "arxiv", "crossref": "doi", "doi": "doi", "dblp": "dblp", "dblp-sparql": "dblp"}
-
-
-def _stream_query(plan: Plan, key: str) -> str:
-    """The key a record's SPARQL venue-year answer is filed under among the searches ("" if none)."""
-    lookup = plan.stream_search.get(key)
-    return f"stream:{lookup.key}" if lookup is not None else ""
 
 
 class ProgressBar(Protocol):
@@ -109,8 +103,7 @@ class Run:
         self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
-        self._toc_matches: dict[str, dblp.Match] = {}  # record key -> its match in its TOC
-        self._search_matches: dict[str, dblp.Match] = {}  # record key -> its match in its search
+        self.matches = DblpMatches(self.by_key)  # each record's match in its TOC or search, once
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
         # The titles as the run found them, for the DBLP fetch thread: arXiv's and Crossref's answers
         # are merged while DBLP is still being read, and it must not see their titles.
@@ -174,15 +167,15 @@ class Run:
         for toc_key in toc_keys:
             if tocs.get(toc_key, NOT_ASKED).status == FAILED:
                 tocs[toc_key] = self.dblp.toc(toc_key)
-            tocs[toc_key] = self._read_toc(toc_key, tocs[toc_key], readers[toc_key])
+            tocs[toc_key] = self.matches.read_toc(toc_key, tocs[toc_key], readers[toc_key])
         # TOCs of records that have identifiers are read only if already cached or fetched above.
         for toc_key in sorted(set(plan.toc_extra.values()) - set(tocs)):
             cached = self.sparql.cached_toc(toc_key) if use_sparql else None
             if cached is not None and cached.status != FAILED:
-                tocs[toc_key] = self._read_toc(toc_key, cached, readers[toc_key])
+                tocs[toc_key] = self.matches.read_toc(toc_key, cached, readers[toc_key])
                 continue
             if self.dblp.cache.fresh(dblp.NS_TOC, toc_key, self.dblp.settings) is not None:
-                tocs[toc_key] = self._read_toc(toc_key, self.dblp.toc(toc_key), readers[toc_key])
+                tocs[toc_key] = self.matches.read_toc(toc_key, self.dblp.toc(toc_key), readers[toc_key])
         twin_ids = sorted(set(plan.published_twins.values()))
         twins = self.sparql.twins(twin_ids) if twin_ids and use_sparql else {}
         self._tick(-(-len(twin_ids) // self.sparql.batch))
@@ -200,15 +193,15 @@ class Run:
         kept = set(self.elsewhere.values()) | set(plan.published_search.values())
         kept |= {f"name:{n}" for n in plan.published_names.values()}
         searching = _keys_by_value(plan.dblp_search)
-        by_stream = _keys_by_value({k: _stream_query(plan, k) for k in plan.dblp_search})
+        by_stream = _keys_by_value({k: stream_query(plan, k) for k in plan.dblp_search})
         for stream_key in list(searches):
             readers = by_stream.get(stream_key, [])
-            searches[stream_key] = self._read_search(plan, stream_key, searches, readers, kept)
+            searches[stream_key] = self.matches.read_search(plan, stream_key, searches, readers, kept)
         # the title search stands in where the venue-year could not be asked through SPARQL
         wanted = {
             q
             for k, q in plan.dblp_search.items()
-            if searches.get(_stream_query(plan, k), NOT_ASKED).status == FAILED
+            if searches.get(stream_query(plan, k), NOT_ASKED).status == FAILED
         }
         wanted |= set(self.elsewhere.values())
         wanted |= {
@@ -216,7 +209,7 @@ class Run:
         }
         for query in sorted(wanted):
             searches[query] = self.dblp.search(query)
-            searches[query] = self._read_search(plan, query, searches, searching.get(query, []), kept)
+            searches[query] = self.matches.read_search(plan, query, searches, searching.get(query, []), kept)
             self._tick()
         names = sorted(
             {n for k, n in plan.published_names.items() if k in fallback or k not in plan.published_twins}
@@ -238,7 +231,7 @@ class Run:
                 continue
             if len(title_words(self.listed_titles[key])) < ELSEWHERE_MIN_WORDS:
                 continue
-            if self._toc_match(key, toc_key, toc).status == NOT_FOUND:
+            if self.matches.toc_match(key, toc_key, toc).status == NOT_FOUND:
                 misses[key] = dblp.title_query(record.items[0].title)
         return misses
 
@@ -287,7 +280,7 @@ class Run:
                     self._log(key, "arxiv", outcome)
                     if outcome.value is not None:
                         merge.apply(self.by_key[key], outcome.value)
-                        doi = _published_doi(outcome)
+                        doi = published_doi(outcome)
                         if doi and key not in plan.dois:
                             reported[key] = doi
         second = {key: reported[key] for key in plan.arxiv if key in reported}
@@ -300,7 +293,7 @@ class Run:
             self._log(key, "arxiv", outcome)
             if outcome.value is not None:
                 merge.apply(self.by_key[key], outcome.value)
-            doi = _published_doi(answer) if answer is not None else ""
+            doi = published_doi(answer) if answer is not None else ""
             if doi:
                 second[key] = doi
         return second
@@ -328,7 +321,7 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self._toc_match(key, toc_key, toc)
+            found = self.matches.toc_match(key, toc_key, toc)
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if (
@@ -341,7 +334,7 @@ class Run:
             if found.value is not None:
                 merge.apply(record, found.value)
         for key, query in plan.dblp_search.items():
-            by_stream = searches.get(_stream_query(plan, key))
+            by_stream = searches.get(stream_query(plan, key))
             from_stream = by_stream is not None and by_stream.status != FAILED
             outcome = by_stream if from_stream else searches.get(query)
             outcome = outcome or Outcome.failed("DBLP search returned nothing")
@@ -354,7 +347,7 @@ class Run:
                     )
                 self._log(key, "dblp", outcome)
                 continue
-            found = self._search_match(key, outcome, from_stream)
+            found = self.matches.search_match(key, outcome, from_stream)
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
@@ -450,82 +443,6 @@ class Run:
             }
         )
 
-    def _toc_match(self, key: str, toc_key: str, toc: Outcome) -> dblp.Match:
-        """The record's match in its venue-year's TOC, computed when the TOC was read (:meth:`_read_toc`):
-        the wrong-venue check (fetch phase) and the merge both need it, and it depends only on the
-        list's title and tag."""
-        found = self._toc_matches.get(key)
-        if found is None:  # a TOC read elsewhere than in fetch_dblp (tests)
-            self._read_toc(toc_key, toc, [key])
-            found = self._toc_matches[key]
-        return found
-
-    def _read_toc(self, toc_key: str, toc: Outcome, keys: Iterable[str]) -> Outcome:
-        """Match every record of a TOC (``keys``) as soon as the TOC is read, through one title index,
-        and give back the TOC's outcome without its papers: a list 100 times the seed would otherwise
-        hold every venue-year's papers at once until the merge."""
-        if toc.status != FOUND:
-            return toc
-        index = dblp.TitleIndex(toc.metadata)
-        stream = dblp.toc_stream(toc_key)
-        for key in keys:
-            if key not in self._toc_matches:
-                record = self.by_key[key]
-                candidates = index.candidates(item.title for item in record.items)
-                self._toc_matches[key] = self._match(record, candidates, from_toc=True, stream=stream)
-        return _without_hits(toc)
-
-    def _read_search(
-        self, plan: Plan, query: str, searches: dict[str, Outcome], keys: Iterable[str], kept: set[str]
-    ) -> Outcome:
-        """Match the venue-tagged records whose DBLP search (or SPARQL venue-year) ``query`` is, as soon
-        as it is read; its hits are kept only when a later step reads them (``kept``)."""
-        outcome = searches[query]
-        for key in keys:
-            by_stream = searches.get(_stream_query(plan, key))
-            from_stream = by_stream is not None and by_stream.status != FAILED
-            source = by_stream if from_stream else searches.get(plan.dblp_search[key])
-            if source is outcome and outcome.status == FOUND:
-                self._search_match(key, outcome, from_stream)
-        return outcome if query in kept or outcome.status != FOUND else _without_hits(outcome)
-
-    def _search_match(self, key: str, outcome: Outcome, from_stream: bool) -> dblp.Match:
-        """A venue-tagged record's match among its search's hits, computed once (list data only)."""
-        found = self._search_matches.get(key)
-        if found is None:
-            record = self.by_key[key]
-            venue, _ = venue_of(record)
-            found = self._search_matches[key] = self._match(
-                record,
-                outcome.metadata,
-                from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
-                stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
-            )
-        return found
-
-    @staticmethod
-    def _match(record: Record, hits: list[Metadata], *, from_toc: bool, stream: str) -> dblp.Match:
-        tag = record.tag
-        venue, name = venue_of(record)
-        titles = [item.title for item in record.items]
-        return dblp.match(
-            titles,
-            tag.year if tag else None,
-            hits,
-            names=dblp.venue_names(name, venue),
-            stream=stream,
-            from_toc=from_toc,
-        )
-
-
-def _published_doi(outcome: Outcome) -> str:
-    """The DOI (lower case) arXiv reports for its paper, unless it is arXiv's own DataCite DOI."""
-    meta = outcome.value
-    doi = meta.get("doi") if meta is not None else None
-    if doi and not str(doi).lower().startswith(DATACITE_ARXIV):
-        return str(doi).lower()
-    return ""
-
 
 def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
     """Record keys grouped by what they map to (a TOC key, a query), in the mapping's order."""
@@ -533,37 +450,3 @@ def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
     for key, value in mapping.items():
         grouped.setdefault(value, []).append(key)
     return grouped
-
-
-def _without_hits(outcome: Outcome) -> Outcome:
-    """An answer's outcome once its hits are matched: status, detail and cache flag, no papers."""
-    return Outcome(outcome.status, [], outcome.detail, outcome.from_cache)
-
-
-def unconfirmed_doi(record: Record, doi: str) -> None:
-    """Neither Crossref nor doi.org knows the DOI: it is not exported as ``doi`` (a dead link in
-    every style) but kept as a note, and the conflict reaches report.json."""
-    sourced = record.fields.get("doi")
-    if sourced is None or str(sourced.value).lower() != doi.lower():
-        return
-    del record.fields["doi"]
-    note = str(record.get("note") or "")
-    record.set("note", "; ".join(x for x in (note, f"DOI {doi} (not registered)") if x), sourced.provenance)
-    text = f"doi: {sourced.provenance.source}={doi} unknown to Crossref and doi.org (kept as a note)"
-    if text not in record.conflicts:
-        record.conflicts.append(text)
-
-
-def check_year(record: Record, outcome: Outcome) -> Outcome:
-    """An arXiv title match whose year is more than one off the tag's year is another paper."""
-    tag = record.tag
-    meta = outcome.value
-    if meta is None or tag is None or tag.year is None:
-        return outcome
-    year = meta.get("year")
-    if isinstance(year, int) and abs(year - tag.year) > 1:
-        return Outcome.not_found(
-            f"arXiv {meta.get('arxiv')} has this title but year {year}, list says {tag.year}",
-            from_cache=outcome.from_cache,
-        )
-    return outcome
