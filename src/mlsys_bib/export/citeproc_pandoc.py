@@ -168,17 +168,34 @@ def is_numbered(label: str) -> bool:
     return bool(_NUMERIC_LABEL.match(label))
 
 
-# -- large bibliographies: whole disambiguation groups per pandoc run, styles side by side -------------
+# -- large bibliographies: runs of entries that cannot disambiguate each other, styles side by side -------
 
 #: Up to this many entries a style is rendered by one pandoc run, exactly as it always was.
 PARTITION_MIN = 1500
 #: Entries per pandoc run when a disambiguating style's bibliography is split (whole groups only).
 CHUNK = 400
-#: Split groups by year too (measured: not faithful, pandoc disambiguates names across years).
-YEAR_GROUPS = False
+#: Add, to each run, stand-in entries for the first authors it lacks (see :func:`_chunks`); off
+#: only to show that a split without them is not faithful (tests).
+GHOSTS = True
 _DISAMBIGUATES = re.compile(
     r'\sdisambiguate-add-(?:givenname|names|year-suffix)="true"|\sgivenname-disambiguation-rule="[^"]*"'
 )
+#: Item types whose in-text citation (APA: ``author-short``) names the ``author`` when there is
+#: one: the types this package exports, and a few plain ones. Anything else is rendered whole.
+_PLAIN_TYPES = frozenset({
+    "article", "article-journal", "article-magazine", "article-newspaper", "paper-conference",
+    "chapter", "report", "book", "thesis", "manuscript", "webpage", "post", "post-weblog", "dataset",
+})  # fmt: skip
+#: CSL name variables: an item carrying any but ``author`` is rendered whole (styles substitute
+#: editors, composers, ... for the author in ways this module does not model).
+_NAME_VARIABLES = frozenset({
+    "chair", "collection-editor", "compiler", "composer", "container-author", "contributor", "curator",
+    "director", "editor", "editorial-director", "executive-producer", "guest", "host", "illustrator",
+    "interviewer", "narrator", "organizer", "original-author", "performer", "producer", "recipient",
+    "reviewed-author", "script-writer", "series-creator", "translator",
+})  # fmt: skip
+_WORD = re.compile(r"[^\W_]+")
+_YEAR = re.compile(r"\d{4}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -186,6 +203,22 @@ def _disambiguates(style: Path) -> bool:
     root = ET.parse(style).getroot()
     citation = root.find(f"{_CSL_NS}citation")
     return citation is not None and any(k.startswith("disambiguate-") for k in citation.attrib)
+
+
+@functools.lru_cache(maxsize=16)
+def _splittable(style: Path) -> bool:
+    """Whether the style's given-name disambiguation looks at first authors only (APA:
+    ``primary-name-with-initials``) or per cite: then which citations can read alike, and which
+    names decide whether a first author gets initials, is known per first-author family."""
+    root = ET.parse(style).getroot()
+    citation = root.find(f"{_CSL_NS}citation")
+    if citation is None:
+        return False
+    if citation.get("disambiguate-add-givenname") != "true":
+        return True
+    return citation.get("givenname-disambiguation-rule", "by-cite") in (
+        "by-cite", "primary-name", "primary-name-with-initials",
+    )  # fmt: skip
 
 
 def _undisambiguated(style: Path, tmp: Path) -> Path:
@@ -202,36 +235,147 @@ def _fold(text: object) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def ambiguity_group(item: dict[str, Any]) -> tuple[str, str]:
-    """Entries whose citations could ever read alike share a group: the first name of the author
-    (or editor) list, folded, and the year. Disambiguation (added names, initials, year
-    suffixes) only ever happens between cites that read alike, so it stays inside a group."""
-    names = item.get("author") or item.get("editor") or []
-    first = names[0] if names else {}
-    who = _fold(first.get("family") or first.get("literal") or "") if isinstance(first, dict) else ""
-    issued = item.get("issued") or {}
-    parts = issued.get("date-parts") if isinstance(issued, dict) else None
-    if parts and parts[0]:
-        year = str(parts[0][0])
-    else:
-        year = str(issued.get("literal", "")) if isinstance(issued, dict) else ""
-    if not YEAR_GROUPS:
-        year = ""
+def _words(text: object) -> list[str]:
+    return _WORD.findall(_fold(text))
 
-    return who, year
+
+def _year(item: dict[str, Any]) -> str:
+    """The year a citation prints (the first four digits of the date), "" for none ("n.d.")."""
+    issued = item.get("issued")
+    if not isinstance(issued, dict):
+        return ""
+    parts = issued.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        found = _YEAR.search(str(parts[0][0]))
+    else:
+        found = _YEAR.search(str(issued.get("literal", "")))
+    return found.group() if found else ""
+
+
+def _first_author(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The first author when it has a family name: the name pandoc's ``primary-name`` rules see."""
+    authors = item.get("author")
+    first = authors[0] if isinstance(authors, list) and authors else None
+    if isinstance(first, dict) and isinstance(first.get("family"), str) and first["family"].strip():
+        return first
+    return None
+
+
+def _plain(item: dict[str, Any]) -> bool:
+    return item.get("type") in _PLAIN_TYPES and not any(k in _NAME_VARIABLES for k in item)
+
+
+def _name_id(name: dict[str, Any]) -> str:
+    return json.dumps(name, sort_keys=True, ensure_ascii=False)
+
+
+def ambiguity_groups(items: Sequence[dict[str, Any]]) -> list[list[int]]:
+    """Indexes of ``items`` in groups whose citations can never read alike across groups (pandoc's
+    disambiguation compares the citations' text): a group holds the entries of one year whose
+    first authors share a word of the family name (folded: "Chén" with "Chen", "van Dyk" with
+    "Dyk"); an entry without such an author (its citation prints a title or a literal name) joins
+    the group of its year without authors and every group of that year whose family words its
+    text contains. Groups in order of first entry, entries in list order."""
+    parent: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def find(node: tuple[str, ...]) -> tuple[str, ...]:
+        root = node
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[node] != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    family_words: set[str] = set()
+    for item in items:
+        first = _first_author(item)
+        if first is not None:
+            family_words.update(_words(first["family"]))
+    nodes: list[tuple[str, ...]] = []
+    for item in items:
+        year = _year(item)
+        first = _first_author(item)
+        if first is not None:
+            keys = [("w", word, year) for word in _words(first["family"])] or [("t", year)]
+        else:
+            text = " ".join(str(v) for k, v in item.items() if k != "id" and isinstance(v, str))
+            authors = item.get("author")
+            if isinstance(authors, list) and authors:
+                text += " " + json.dumps(authors[0], ensure_ascii=False)
+            keys = [("t", year)] + [("w", w, year) for w in set(_words(text)) if w in family_words]
+        root = find(keys[0])
+        for key in keys[1:]:
+            other = find(key)
+            if other != root:
+                parent[other] = root
+        nodes.append(keys[0])
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, node in enumerate(nodes):
+        groups.setdefault(find(node), []).append(i)
+    return list(groups.values())
+
+
+def _ghost_years(items: Sequence[dict[str, Any]]) -> Any:
+    used = {_year(item) for item in items}
+    return (year for year in range(1000, 10**6) if str(year) not in used)
 
 
 def _chunks(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Whole ambiguity groups packed into runs of about :data:`CHUNK` entries, in first-seen order."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for item in items:
-        groups.setdefault(ambiguity_group(item), []).append(item)
-    chunks: list[list[dict[str, Any]]] = [[]]
-    for members in groups.values():
-        if chunks[-1] and len(chunks[-1]) + len(members) > CHUNK:
+    """:func:`ambiguity_groups` packed into runs of about :data:`CHUNK` entries, each run in list
+    order, plus stand-ins ("ghosts") that make each run's first-author given-name hints those of
+    the whole bibliography.
+
+    Why the ghosts: with ``primary-name-with-initials`` pandoc gives a first author initials when
+    another first author anywhere in the bibliography has the same family name and other initials,
+    and none when one has the same initials: a citation's text, so whether it needs a year suffix,
+    depends on first authors of other years. A ghost is a one-author entry whose name is such a
+    first author missing from the run, with a year no entry has (so its citation reads like no
+    other and it is never disambiguated); it is dropped from the output."""
+    chunks: list[list[int]] = [[]]
+    for group in ambiguity_groups(items):
+        if chunks[-1] and len(chunks[-1]) + len(group) > CHUNK:
             chunks.append([])
-        chunks[-1].extend(members)
-    return [c for c in chunks if c]
+        chunks[-1].extend(group)
+    runs = [[items[i] for i in sorted(chunk)] for chunk in chunks if chunk]
+    if not GHOSTS:
+        return runs
+    by_word: dict[str, dict[str, dict[str, Any]]] = {}
+    for item in items:
+        first = _first_author(item)
+        if first is not None:
+            for word in _words(first["family"]):
+                by_word.setdefault(word, {})[_name_id(first)] = first
+    years = _ghost_years(items)
+    taken = {str(item.get("id")) for item in items}
+    serial = 0
+    for run in runs:
+        present = {}
+        for item in run:
+            first = _first_author(item)
+            if first is not None:
+                present[_name_id(first)] = first
+        wanted: dict[str, dict[str, Any]] = {}
+        for first in list(present.values()):
+            for word in _words(first["family"]):
+                wanted.update(by_word.get(word, {}))
+        for ident, name in wanted.items():
+            if ident in present:
+                continue
+            serial += 1
+            while f"mlsys-bib-ghost-{serial}" in taken:
+                serial += 1
+            run.append({"id": f"mlsys-bib-ghost-{serial}", "type": "article", "title": "ghost",
+                        "author": [name], "issued": {"date-parts": [[next(years)]]}})  # fmt: skip
+    return runs
+
+
+def _split(items: Sequence[dict[str, Any]], style: Path) -> bool:
+    return (
+        len(items) > PARTITION_MIN
+        and _disambiguates(style)
+        and _splittable(style)
+        and all(_plain(item) for item in items)
+    )
 
 
 def render_many(
@@ -242,9 +386,10 @@ def render_many(
 
     A style that disambiguates (APA: "2024a", added initials) costs pandoc time quadratic in the
     entries: past :data:`PARTITION_MIN` entries its bibliography is rendered in runs of whole
-    ambiguity groups (:func:`ambiguity_group`), which cannot disambiguate against each other, and
-    its order comes from one run of the style without disambiguation (same sort keys); a label
-    that is a citation number is given its place in that order.
+    ambiguity groups with stand-ins for the first authors they lack (:func:`_chunks`), which
+    cannot disambiguate against each other, and its order comes from one run of the style without
+    disambiguation (same sort keys); a label that is a citation number is given its place in that
+    order. The long single runs start first, so the short ones fill the cores around them.
     """
     import os
     from concurrent.futures import ThreadPoolExecutor
@@ -253,20 +398,23 @@ def render_many(
     with tempfile.TemporaryDirectory(prefix="mlsys-bib-order-") as tmp, ThreadPoolExecutor(
         max_workers=max(1, min(len(jobs) * 4, os.cpu_count() or 1))
     ) as pool:
-        plans: dict[str, tuple[Any, list[Any]]] = {}
-        for name, (items, style) in jobs.items():
-            if len(items) > PARTITION_MIN and _disambiguates(style):
-                order = pool.submit(render, items, _undisambiguated(style, Path(tmp)))
-                plans[name] = (order, [pool.submit(render, chunk, style) for chunk in _chunks(items)])
-            else:
-                plans[name] = (pool.submit(render, items, style), [])
-        for name, (whole, parts) in plans.items():
+        split = {name: _split(items, style) for name, (items, style) in jobs.items()}
+        wholes = {
+            name: pool.submit(render, items, _undisambiguated(style, Path(tmp)) if split[name] else style)
+            for name, (items, style) in jobs.items()
+        }
+        parts = {
+            name: [pool.submit(render, chunk, style) for chunk in _chunks(items)]
+            for name, (items, style) in jobs.items()
+            if split[name]
+        }
+        for name in jobs:
             try:
-                if not parts:
-                    out[name] = whole.result()
+                if not split[name]:
+                    out[name] = wholes[name].result()
                     continue
-                ordered = whole.result()
-                by_key = {r.key: r for part in parts for r in part.result()}
+                ordered = wholes[name].result()
+                by_key = {r.key: r for part in parts[name] for r in part.result()}
                 rendered = []
                 for n, entry in enumerate(ordered, 1):
                     chosen = by_key.get(entry.key)
