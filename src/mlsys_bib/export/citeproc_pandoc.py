@@ -13,6 +13,11 @@ is all a user needs and every machine renders the same bytes; a ``pandoc`` on PA
 fallback. Rendering goes through pandoc's JSON AST, never its HTML: the AST is turned into the
 sentinel text of :mod:`.markup_sentinels`, which each output format escapes itself, so nothing in
 the data can become markup.
+
+Large bibliographies (:func:`render_many`, past :data:`PARTITION_MIN` entries) are rendered in
+several pandoc runs spread over the cores and put back together, byte for byte what one run per
+style prints: pandoc's APA time grows with the square of the entries (10x the seed: 221 s of CPU
+in one run, 19 s in runs of ambiguity groups) and one run of 87,400 IEEE entries holds 2.9 GB.
 """
 
 from __future__ import annotations
