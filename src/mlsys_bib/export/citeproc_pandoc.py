@@ -38,7 +38,11 @@ from .markup_sentinels import MARKS
 
 _CSL_NS = "{http://purl.org/net/xbiblio/csl}"
 _NUMERIC_LABEL = re.compile(r"^\[\d+\]$")
+#: Seconds one pandoc run may take (a hung pandoc is given up on), and more per entry past
+#: 30,000 entries: the order of 87,400 APA entries is one run of ~50 s of CPU, which a loaded
+#: machine can stretch past 300 s of wall time.
 TIMEOUT = 300
+TIMEOUT_PER_ENTRY = 0.01
 
 
 class RenderError(RuntimeError):
@@ -98,7 +102,11 @@ def render(items: Sequence[dict[str, Any]], style: Path) -> list[Rendered]:
                 f"--bibliography={bib}", f"--csl={style}"]  # fmt: skip
         try:
             proc = subprocess.run(
-                args, input="---\nnocite: '@*'\n---\n", capture_output=True, text=True, timeout=TIMEOUT
+                args,
+                input="---\nnocite: '@*'\n---\n",
+                capture_output=True,
+                text=True,
+                timeout=max(TIMEOUT, TIMEOUT_PER_ENTRY * len(items)),
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise RenderError(f"pandoc failed: {exc}") from exc
