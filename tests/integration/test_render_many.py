@@ -85,6 +85,7 @@ def test_independent_styles_in_slices_render_like_one_run(monkeypatch) -> None:
     wholes = {name: cp.render(its, style) for name, (its, style) in jobs.items()}
     monkeypatch.setattr(cp, "PARTITION_MIN", 0)
     monkeypatch.setattr(cp, "SLICE", 17)
+    monkeypatch.setattr(cp, "SLICE_MIN", 0)
     assert {name: cp._plan(its, style) for name, (its, style) in jobs.items()} == {
         "ieee": "slices",
         "acm": "slices",
@@ -96,6 +97,7 @@ def test_styles_side_by_side_render_like_one_at_a_time(monkeypatch) -> None:
     items = _items(60, seed=3)
     jobs = {name: (items, Path(STYLES[name])) for name in ("apa", "ieee", "acm")}
     monkeypatch.setattr(cp, "PARTITION_MIN", 10)  # every style split
+    monkeypatch.setattr(cp, "SLICE_MIN", 10)
     together = cp.render_many(jobs)
     for name, (its, style) in jobs.items():
         assert together[name] == cp.render(its, style), name
@@ -106,6 +108,7 @@ def test_entries_the_grouping_does_not_model_are_rendered_whole(monkeypatch, tmp
     apa = Path(STYLES["apa"])
     items = _items(40)
     assert cp._plan(items, apa) == "groups"
+    assert cp._plan(items, Path(STYLES["ieee"])) == "whole"  # below SLICE_MIN one run is cheaper
     edited = [*items[:-1], {**items[-1], "editor": [{"family": "Chen", "given": "Kai"}]}]
     assert cp._plan(edited, apa) == "whole"  # APA may cite an editor in the author's place
     assert cp._plan([*items, {"id": "x", "type": "legal_case", "title": "Chen"}], apa) == "whole"
