@@ -272,6 +272,11 @@ def _words(text: object) -> list[str]:
     return _WORD.findall(_fold(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _family_words(family: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_fold(family)))
+
+
 def _year(item: dict[str, Any]) -> str:
     """The year a citation prints (the first four digits of the date), "" for none ("n.d.")."""
     issued = item.get("issued")
@@ -279,9 +284,13 @@ def _year(item: dict[str, Any]) -> str:
         return ""
     parts = issued.get("date-parts")
     if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-        found = _YEAR.search(str(parts[0][0]))
-    else:
-        found = _YEAR.search(str(issued.get("literal", "")))
+        return _four_digits(str(parts[0][0]))
+    return _four_digits(str(issued.get("literal", "")))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _four_digits(text: str) -> str:
+    found = _YEAR.search(text)
     return found.group() if found else ""
 
 
@@ -298,11 +307,27 @@ def _plain(item: dict[str, Any]) -> bool:
     return item.get("type") in _PLAIN_TYPES and not any(k in _NAME_VARIABLES for k in item)
 
 
-def _name_id(name: dict[str, Any]) -> str:
-    return json.dumps(name, sort_keys=True, ensure_ascii=False)
+def _name_id(name: dict[str, Any]) -> Any:
+    """The name as a hashable value: equal for names pandoc reads as the same name."""
+    try:
+        return tuple(sorted(name.items()))
+    except TypeError:  # a value that is not a string (not CSL, but not ours to refuse here)
+        return json.dumps(name, sort_keys=True, ensure_ascii=False)
 
 
-def ambiguity_groups(items: Sequence[dict[str, Any]]) -> list[list[int]]:
+def _firsts(items: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, Any] | None, tuple[str, ...]]]:
+    """Per item: the year its citation prints, its first author, that author's family words."""
+    out = []
+    for item in items:
+        first = _first_author(item)
+        out.append((_year(item), first, _family_words(first["family"]) if first is not None else ()))
+    return out
+
+
+def ambiguity_groups(
+    items: Sequence[dict[str, Any]],
+    facts: list[tuple[str, dict[str, Any] | None, tuple[str, ...]]] | None = None,
+) -> list[list[int]]:
     """Indexes of ``items`` in groups whose citations can never read alike across groups (pandoc's
     disambiguation compares the citations' text): a group holds the entries of one year whose
     first authors share a word of the family name (folded: "Chén" with "Chen", "van Dyk" with
@@ -319,17 +344,12 @@ def ambiguity_groups(items: Sequence[dict[str, Any]]) -> list[list[int]]:
             parent[node], node = root, parent[node]
         return root
 
-    family_words: set[str] = set()
-    for item in items:
-        first = _first_author(item)
-        if first is not None:
-            family_words.update(_words(first["family"]))
+    facts = _firsts(items) if facts is None else facts
+    family_words = {word for _, _, words in facts for word in words}
     nodes: list[tuple[str, ...]] = []
-    for item in items:
-        year = _year(item)
-        first = _first_author(item)
+    for item, (year, first, words) in zip(items, facts, strict=True):
         if first is not None:
-            keys = [("w", word, year) for word in _words(first["family"])] or [("t", year)]
+            keys = [("w", word, year) for word in words] or [("t", year)]
         else:
             text = " ".join(str(v) for k, v in item.items() if k != "id" and isinstance(v, str))
             authors = item.get("author")
@@ -348,8 +368,7 @@ def ambiguity_groups(items: Sequence[dict[str, Any]]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _ghost_years(items: Sequence[dict[str, Any]]) -> Any:
-    used = {_year(item) for item in items}
+def _ghost_years(used: set[str]) -> Any:
     return (year for year in range(1000, 10**6) if str(year) not in used)
 
 
@@ -365,38 +384,36 @@ def _chunks(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     first author missing from the run, with a year no entry has (so its citation reads like no
     other and it is never disambiguated); it is dropped from the output."""
 
+    facts = _firsts(items)
+
     def family(group: list[int]) -> str:
-        first = _first_author(items[group[0]])
-        return _fold(first["family"]) if first is not None else ""
+        return " ".join(facts[group[0]][2])
 
     chunks: list[list[int]] = [[]]
     # one family's years side by side: a run then needs the stand-ins of one or two families only
-    for group in sorted(ambiguity_groups(items), key=family):
+    for group in sorted(ambiguity_groups(items, facts), key=family):
         if chunks[-1] and len(chunks[-1]) + len(group) > CHUNK:
             chunks.append([])
         chunks[-1].extend(group)
-    runs = [[items[i] for i in sorted(chunk)] for chunk in chunks if chunk]
+    chunks = [sorted(chunk) for chunk in chunks if chunk]
+    runs = [[items[i] for i in chunk] for chunk in chunks]
     if not GHOSTS:
         return runs
-    by_word: dict[str, dict[str, dict[str, Any]]] = {}
-    for item in items:
-        first = _first_author(item)
+    ids = [_name_id(first) if first is not None else None for _, first, _ in facts]
+    by_word: dict[str, dict[Any, dict[str, Any]]] = {}
+    for (_, first, words), ident in zip(facts, ids, strict=True):
         if first is not None:
-            for word in _words(first["family"]):
-                by_word.setdefault(word, {})[_name_id(first)] = first
-    years = _ghost_years(items)
+            for word in words:
+                by_word.setdefault(word, {}).setdefault(ident, first)
+    years = _ghost_years({year for year, _, _ in facts})
     taken = {str(item.get("id")) for item in items}
     serial = 0
-    for run in runs:
-        present = {}
-        for item in run:
-            first = _first_author(item)
-            if first is not None:
-                present[_name_id(first)] = first
-        wanted: dict[str, dict[str, Any]] = {}
-        for first in list(present.values()):
-            for word in _words(first["family"]):
-                wanted.update(by_word.get(word, {}))
+    for chunk, run in zip(chunks, runs, strict=True):
+        present = {ids[i] for i in chunk if ids[i] is not None}
+        words = {word for i in chunk for word in facts[i][2]}
+        wanted: dict[Any, dict[str, Any]] = {}
+        for word in sorted(words):
+            wanted.update(by_word.get(word, {}))
         for ident, name in wanted.items():
             if ident in present:
                 continue
