@@ -234,7 +234,7 @@ def _splittable(style: Path) -> bool:
     )  # fmt: skip
 
 
-_LAYOUT = re.compile(r"(<layout\b[^>]*>).*?(</layout>)", re.DOTALL)
+_LAYOUT = re.compile(r"(<layout\b[^>]*(?<!/)>).*?(</layout>)", re.DOTALL)
 
 
 def _order_only(style: Path, tmp: Path) -> Path:
