@@ -9,7 +9,9 @@ of that one child (``wait4``), so start-up and interpreter teardown are included
    the fake services with no spacing (kept in ``--workdir`` and reused: not timed);
 2. ``--refs`` adds builds with the reference lists on a cache without rendered references
    (copied fresh per run: the first build after a resolve, the expensive one) and, after it,
-   a warm one (the memo full);
+   a warm one (the memo full); ``--per-style apa,ieee,acm`` adds cold builds without the site
+   (``--no-site``), all styles and then each style alone: a style's share, and the site's, is
+   the difference to "no refs" and to the cold build with the site;
 3. start-up of ``--help``, ``check``, ``stats``, ``status`` is timed too (``--startup-runs``).
 
 ``--src`` points at another checkout's ``src`` to measure it the same way (the "before"),
@@ -17,6 +19,7 @@ of that one child (``wait4``), so start-up and interpreter teardown are included
 
     python bench/scale.py --label after                      # 1,10,100 without reference lists
     python bench/scale.py --sizes 1,10 --refs --label after-refs
+    python bench/scale.py --sizes 1,10,100 --refs --per-style apa,ieee,acm --runs 1 --startup-runs 0
     python bench/scale.py --src /tmp/old/src --label before --runs 1
     python bench/scale.py --label after --compare bench/results/scale_before.json
 """
@@ -117,7 +120,9 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def build_runs(src: Path, size: int, workdir: Path, runs: int, refs: bool) -> dict[str, Any]:
+def build_runs(
+    src: Path, size: int, workdir: Path, runs: int, refs: bool, per_style: tuple[str, ...] = ()
+) -> dict[str, Any]:
     list_path, cache = prepare(size, workdir)
     out = workdir / f"out-{size}x"
     base = [sys.executable, "-m", "mlsys_bib.cli", "-q", "build", "--offline", "--list", str(list_path)]
@@ -138,6 +143,19 @@ def build_runs(src: Path, size: int, workdir: Path, runs: int, refs: bool) -> di
             cold_cache.unlink()
         result["refs_render_cold"] = _summary(cold_runs)
         result["refs_warm"] = _summary(warm_runs)
+        # the same cold build without the site, and one style at a time (no site): the site's and
+        # each style's share are these minus "no refs"
+        variants = [("refs_cold_no_site", [])] if per_style else []
+        for kind, extra in variants + [(f"refs_cold_{s}", ["--style", s]) for s in per_style]:
+            samples = []
+            for _ in range(runs):
+                cold_cache = workdir / f"cache-{size}x-render-cold.sqlite"
+                shutil.copy(cache, cold_cache)
+                _drop_rendered(cold_cache)
+                shutil.rmtree(out, ignore_errors=True)
+                samples.append(run([*base, "--out", str(out), "--no-site", *extra], _env(src, cold_cache)))
+                cold_cache.unlink()
+            result[kind] = _summary(samples)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     result["records"] = report["records"]
     return result
@@ -155,12 +173,16 @@ def startup(src: Path, workdir: Path, runs: int) -> dict[str, Any]:
     return out
 
 
+KINDS = ("no_refs", "refs_render_cold", "refs_warm", "refs_cold_no_site",
+         "refs_cold_apa", "refs_cold_ieee", "refs_cold_acm")  # fmt: skip
+
+
 def table(results: list[dict[str, Any]], label: str) -> list[str]:
     rows = [f"| {label} | size | records | wall (median s) | CPU s | CPU ratio to previous size | peak RSS (MB) |",
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     previous = None
     for r in results:
-        for kind in ("no_refs", "refs_render_cold", "refs_warm"):
+        for kind in KINDS:
             if kind not in r:
                 continue
             s = r[kind]
@@ -195,7 +217,13 @@ def plot(series: dict[str, list[dict[str, Any]]], path: Path, metric: str = "cpu
             xs = [r["records"] for r in first]
             t0 = first[0]["no_refs"][metric]
             ax_t.plot(xs, [t0 * x / xs[0] for x in xs], color="grey", lw=0.8, label="linear from 1x")
-    ax_t.set(xscale="log", yscale="log", xlabel="records", ylabel="build CPU s (with pandoc)" if metric == "cpu_s" else "build wall time (s)", title="time")
+    ax_t.set(
+        xscale="log",
+        yscale="log",
+        xlabel="records",
+        ylabel="build CPU s (with pandoc)" if metric == "cpu_s" else "build wall time (s)",
+        title="time",
+    )
     ax_m.set(xscale="log", xlabel="records", ylabel="peak RSS (MB)", title="memory")
     ax_m.axhline(500, color="red", lw=0.8, ls="--", label="500 MB goal")
     for ax in (ax_t, ax_m):
@@ -213,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large-runs", type=int, default=1, help="builds for sizes >= 50")
     ap.add_argument("--refs", action="store_true", help="also build with the reference lists")
     ap.add_argument("--refs-sizes", default=None, help="sizes built with --refs (default: all)")
+    ap.add_argument("--per-style", default="", help="with --refs: also cold builds without the site, "
+                    "all styles and each of these (e.g. apa,ieee,acm)")  # fmt: skip
     ap.add_argument("--startup-runs", type=int, default=5)
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the code to measure")
     ap.add_argument("--label", default="after")
@@ -229,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for size in sizes:
         runs = args.large_runs if size >= 50 else args.runs
-        entry = build_runs(src, size, args.workdir, runs, args.refs and size in refs_sizes)
+        per_style = tuple(x for x in args.per_style.split(",") if x)
+        entry = build_runs(src, size, args.workdir, runs, args.refs and size in refs_sizes, per_style)
         entry["loadavg"] = os.getloadavg()
         results.append(entry)
         print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
