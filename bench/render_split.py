@@ -73,12 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/mlsys-scale"))
     args = ap.parse_args(argv)
     from mlsys_bib.export import citeproc_pandoc as cp
+    from mlsys_bib.export import citeproc_runs as runs
     from mlsys_bib.export.refs import STYLES
 
     cp.TIMEOUT = 10**5  # measuring: let the whole runs finish
     items = items_for(args.size, args.workdir)
     jobs = {name: (items, Path(STYLES[name])) for name in args.styles.split(",")}
-    plans = {name: cp._plan(its, style) for name, (its, style) in jobs.items()}
+    plans = {name: runs.plan(its, style) for name, (its, style) in jobs.items()}
     split, usage = timed(cp.render_many, jobs)
     print(json.dumps({"entries": len(items), "plans": plans, "render_many": usage}), flush=True)
     for name, (its, style) in jobs.items() if args.whole else ():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlsys_bib.export import citeproc_pandoc as cp
+from mlsys_bib.export import citeproc_runs as cr
 from mlsys_bib.export.refs import STYLES
 
 pytestmark = pytest.mark.skipif(cp.pandoc_binary() is None, reason="pandoc not available")
@@ -59,11 +60,11 @@ def test_a_disambiguating_style_in_groups_renders_like_one_run(monkeypatch, seed
     style = Path(STYLES["apa"])
     whole = cp.render(items, style)
     assert any("2020a" in r.text for r in whole) and any("2020b" in r.text for r in whole)
-    monkeypatch.setattr(cp, "PARTITION_MIN", 0)
-    monkeypatch.setattr(cp, "CHUNK", chunk)
-    runs = cp._chunks(items)
+    monkeypatch.setattr(cr, "PARTITION_MIN", 0)
+    monkeypatch.setattr(cr, "CHUNK", chunk)
+    runs = cr.chunks(items)
     assert len(runs) > 3 and _split_years(runs)
-    assert cp._plan(items, style) == "groups"
+    assert cr.plan(items, style) == "groups"
     assert cp.render_many({"apa": (items, style)})["apa"] == whole
 
 
@@ -73,9 +74,9 @@ def test_without_the_stand_ins_a_split_by_year_is_not_faithful(monkeypatch) -> N
     items = _items(240)
     style = Path(STYLES["apa"])
     whole = cp.render(items, style)
-    monkeypatch.setattr(cp, "PARTITION_MIN", 0)
-    monkeypatch.setattr(cp, "CHUNK", 25)
-    monkeypatch.setattr(cp, "GHOSTS", False)
+    monkeypatch.setattr(cr, "PARTITION_MIN", 0)
+    monkeypatch.setattr(cr, "CHUNK", 25)
+    monkeypatch.setattr(cr, "GHOSTS", False)
     assert cp.render_many({"apa": (items, style)})["apa"] != whole
 
 
@@ -83,10 +84,10 @@ def test_independent_styles_in_slices_render_like_one_run(monkeypatch) -> None:
     items = _items(120, seed=5)
     jobs = {name: (items, Path(STYLES[name])) for name in ("ieee", "acm")}
     wholes = {name: cp.render(its, style) for name, (its, style) in jobs.items()}
-    monkeypatch.setattr(cp, "PARTITION_MIN", 0)
-    monkeypatch.setattr(cp, "SLICE", 17)
-    monkeypatch.setattr(cp, "SLICE_MIN", 0)
-    assert {name: cp._plan(its, style) for name, (its, style) in jobs.items()} == {
+    monkeypatch.setattr(cr, "PARTITION_MIN", 0)
+    monkeypatch.setattr(cr, "SLICE", 17)
+    monkeypatch.setattr(cr, "SLICE_MIN", 0)
+    assert {name: cr.plan(its, style) for name, (its, style) in jobs.items()} == {
         "ieee": "slices",
         "acm": "slices",
     }
@@ -96,29 +97,29 @@ def test_independent_styles_in_slices_render_like_one_run(monkeypatch) -> None:
 def test_styles_side_by_side_render_like_one_at_a_time(monkeypatch) -> None:
     items = _items(60, seed=3)
     jobs = {name: (items, Path(STYLES[name])) for name in ("apa", "ieee", "acm")}
-    monkeypatch.setattr(cp, "PARTITION_MIN", 10)  # every style split
-    monkeypatch.setattr(cp, "SLICE_MIN", 10)
+    monkeypatch.setattr(cr, "PARTITION_MIN", 10)  # every style split
+    monkeypatch.setattr(cr, "SLICE_MIN", 10)
     together = cp.render_many(jobs)
     for name, (its, style) in jobs.items():
         assert together[name] == cp.render(its, style), name
 
 
 def test_entries_the_grouping_does_not_model_are_rendered_whole(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(cp, "PARTITION_MIN", 0)
+    monkeypatch.setattr(cr, "PARTITION_MIN", 0)
     apa = Path(STYLES["apa"])
     items = _items(40)
-    assert cp._plan(items, apa) == "groups"
-    assert cp._plan(items, Path(STYLES["ieee"])) == "whole"  # below SLICE_MIN one run is cheaper
+    assert cr.plan(items, apa) == "groups"
+    assert cr.plan(items, Path(STYLES["ieee"])) == "whole"  # below SLICE_MIN one run is cheaper
     edited = [*items[:-1], {**items[-1], "editor": [{"family": "Chen", "given": "Kai"}]}]
-    assert cp._plan(edited, apa) == "whole"  # APA may cite an editor in the author's place
-    assert cp._plan([*items, {"id": "x", "type": "legal_case", "title": "Chen"}], apa) == "whole"
+    assert cr.plan(edited, apa) == "whole"  # APA may cite an editor in the author's place
+    assert cr.plan([*items, {"id": "x", "type": "legal_case", "title": "Chen"}], apa) == "whole"
     all_names = tmp_path / "apa-all-names.csl"
     all_names.write_text(apa.read_text(encoding="utf-8").replace(
         'givenname-disambiguation-rule="primary-name-with-initials"', 'givenname-disambiguation-rule="all-names"'
     ), encoding="utf-8")  # fmt: skip
-    assert cp._plan(items, all_names) == "whole"  # initials of any author, not only first ones
-    monkeypatch.setattr(cp, "PARTITION_MIN", len(items))
-    assert cp._plan(items, apa) == "whole"
+    assert cr.plan(items, all_names) == "whole"  # initials of any author, not only first ones
+    monkeypatch.setattr(cr, "PARTITION_MIN", len(items))
+    assert cr.plan(items, apa) == "whole"
 
 
 def test_a_failing_style_is_its_own_error(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlsys_bib.export import citeproc_pandoc as cp
+from mlsys_bib.export import citeproc_runs as cr
 
 
 def _item(ident: str, family: str | None, year: int | None, **extra: object) -> dict:
@@ -15,7 +15,7 @@ def _item(ident: str, family: str | None, year: int | None, **extra: object) -> 
 
 
 def _groups(items: list[dict]) -> list[list[str]]:
-    return [[items[i]["id"] for i in group] for group in cp.ambiguity_groups(items)]
+    return [[items[i]["id"] for i in group] for group in cr.ambiguity_groups(items)]
 
 
 def test_groups_are_a_family_and_a_year() -> None:
@@ -37,14 +37,14 @@ def test_a_title_cited_in_place_of_an_author_joins_the_families_it_names() -> No
 
 
 def test_years_as_printed() -> None:
-    assert cp._year({"issued": {"date-parts": [["2020", 1]]}}) == "2020"
-    assert cp._year({"issued": {"literal": "Spring 2019"}}) == "2019"
-    assert cp._year({"issued": {"literal": "forthcoming"}}) == ""
-    assert cp._year({}) == ""
+    assert cr.item_year({"issued": {"date-parts": [["2020", 1]]}}) == "2020"
+    assert cr.item_year({"issued": {"literal": "Spring 2019"}}) == "2019"
+    assert cr.item_year({"issued": {"literal": "forthcoming"}}) == ""
+    assert cr.item_year({}) == ""
 
 
 def test_each_run_gets_the_first_authors_of_its_families_it_lacks(monkeypatch) -> None:
-    monkeypatch.setattr(cp, "CHUNK", 2)
+    monkeypatch.setattr(cr, "CHUNK", 2)
     kai = {"family": "Chen", "given": "Kai"}
     mei = {"family": "Chen", "given": "Mei"}
     items = [
@@ -53,7 +53,7 @@ def test_each_run_gets_the_first_authors_of_its_families_it_lacks(monkeypatch) -
         {"id": "c", "type": "book", "title": "C", "author": [mei], "issued": {"date-parts": [[2021]]}},
         {"id": "d", "type": "book", "title": "D", "author": [{"family": "Wang", "given": "Li"}]},
     ]
-    runs = cp._chunks(items)
+    runs = cr.chunks(items)
     real = [[i["id"] for i in run if not i["id"].startswith("mlsys-bib-ghost")] for run in runs]
     ghosts = [[i["author"][0] for i in run if i["id"].startswith("mlsys-bib-ghost")] for run in runs]
     assert real == [["a", "b"], ["c", "d"]]  # runs of about CHUNK entries, whole groups
