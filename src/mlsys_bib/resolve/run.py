@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..config import Settings
 from ..ids import Identifier
-from ..model import Kind, Metadata, Record
+from ..model import Metadata, Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources import dblp
@@ -24,11 +24,11 @@ from ..sources.arxiv import ArxivClient
 from ..sources.dblp import MAX_PAGE, DblpClient
 from ..sources.dblp_sparql import STREAM_BATCH, DblpSparqlClient
 from ..sources.outcome import AMBIGUOUS, FAILED, FOUND, NOT_FOUND, Outcome
-from ..text.titles import normalise, title_words
 from . import merge
 from .checks import check_year, published_doi, unconfirmed_doi
 from .dblp_matches import DblpMatches, stream_query
 from .dois import DoiLookup
+from .listed_venue import LISTED_VENUE_WRONG, contradicted_by_twin, listed_venue_misses, published_elsewhere
 from .plan import Plan, venue_of
 from .published import NAME_BATCH, find_published, hits_naming, name_query
 
@@ -37,9 +37,6 @@ __all__ = ["Lookup", "LookupStatus", "Run"]
 #: arXiv ids read and merged at a time (:meth:`Run.read_arxiv`); a multiple of the client's batch
 #: of 100 ids, so a run that fetches them all sends exactly the requests it sent in one piece.
 ARXIV_SLICE = 2000
-#: Telling title words a venue-tagged paper needs before its title is searched outside its venue.
-ELSEWHERE_MIN_WORDS = 4
-LISTED_VENUE_WRONG = "title; the listed venue was wrong"  # the "via" of a corrected venue
 NOT_ASKED = Outcome.failed("not asked")  # the stand-in for a lookup SPARQL did not make
 
 #: ``--only`` names -> the HTTP services behind them (doi.org is Crossref's fallback).
@@ -181,7 +178,7 @@ class Run:
         self._tick(-(-len(twin_ids) // self.sparql.batch))
         # Searches stand in for SPARQL where it could not answer (failed, or no CoRR record).
         fallback = {k for k, a in plan.published_twins.items() if twins.get(a, NOT_ASKED).status != FOUND}
-        self.elsewhere = self._listed_venue_misses(plan, tocs)
+        self.elsewhere = listed_venue_misses(plan, tocs, self.by_key, self.listed_titles, self.matches)
         lookups = list(plan.stream_search.values())
         searches: dict[str, Outcome] = {}
         if lookups and use_sparql:
@@ -217,23 +214,6 @@ class Run:
         for start in range(0, len(names), NAME_BATCH):
             searches.update(self._search_names(names[start : start + NAME_BATCH]))
         return tocs, searches, twins
-
-    def _listed_venue_misses(self, plan: Plan, tocs: dict[str, Outcome]) -> dict[str, str]:
-        """Records without an arXiv id whose venue-year TOC answered but holds no paper of their
-        title: the list may name the wrong venue (ElasticFlow is tagged EuroSys'23, it appeared at
-        ASPLOS'23), so their title is searched in all of DBLP. Only distinctive titles: a short
-        generic one found elsewhere could be another paper."""
-        misses: dict[str, str] = {}
-        for key, toc_key in plan.toc.items():
-            toc = tocs.get(toc_key)
-            record = self.by_key[key]
-            if key in plan.published_twins or toc is None or toc.status != FOUND:
-                continue
-            if len(title_words(self.listed_titles[key])) < ELSEWHERE_MIN_WORDS:
-                continue
-            if self.matches.toc_match(key, toc_key, toc).status == NOT_FOUND:
-                misses[key] = dblp.title_query(record.items[0].title)
-        return misses
 
     def _search_names(self, names: list[str]) -> dict[str, Outcome]:
         """One DBLP query for several system names; a page-filling answer is split and re-asked.
@@ -324,12 +304,10 @@ class Run:
             found = self.matches.toc_match(key, toc_key, toc)
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
-            if (
-                found.status == NOT_FOUND
-                and key in self.elsewhere
-                and self._published_elsewhere(record, searches.get(self.elsewhere[key]))
-            ):
-                continue
+            if found.status == NOT_FOUND and key in self.elsewhere:
+                elsewhere = searches.get(self.elsewhere[key])
+                if self._take_published_venue(record, elsewhere, published_elsewhere(record, elsewhere)):
+                    continue
             self._log(key, "dblp", found.outcome(from_cache=toc.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
@@ -366,7 +344,7 @@ class Run:
                 outcome = searches.get(query) or twin_outcome or Outcome.failed("DBLP returned nothing")
             record = self.by_key[key]
             if merge.venue_tagged(record):
-                self._check_listed_venue(record, twin_outcome)
+                self._take_published_venue(record, twin_outcome, contradicted_by_twin(record, twin_outcome))
                 continue
             if merge.record_published(record):
                 continue  # arXiv reported its DOI and Crossref described the published paper
@@ -388,47 +366,16 @@ class Run:
             where = f"{venue} {record.get('year') or ''}".strip()
             self.published.append({**row, "venue": where, "via": twin.via})
 
-    def _published_elsewhere(self, record: Record, outcome: Outcome | None) -> bool:
-        """Whether a whole-DBLP title search found the one published paper of this exact title within
-        a year of the tag (then merged, its venue kept over the list's, the conflict reported)."""
-        if outcome is None or outcome.status != FOUND:
+    def _take_published_venue(
+        self, record: Record, answer: Outcome | None, found: tuple[Metadata, str] | None
+    ) -> bool:
+        """Cite the published venue :mod:`.listed_venue` found (``found``: the hit and why) instead
+        of the list's: merge.apply_published_elsewhere reports the contradiction, and the record is
+        listed as published since listed. False (nothing done) when nothing was found."""
+        if found is None or answer is None:
             return False
-        tag = record.tag
-        year = tag.year if tag is not None else None
-        wanted = {normalise(item.title) for item in record.items}
-        hits = {
-            str(h.get("dblp_key")): h
-            for h in outcome.metadata
-            if normalise(str(h.get("title") or "")) in wanted
-            and h.get("kind") not in (None, Kind.PREPRINT)
-            and isinstance(h.get("year"), int)
-            and year is not None
-            and abs(h.get("year") - year) <= 1
-        }
-        if len(hits) != 1:
-            return False
-        self._take_published_venue(
-            record, next(iter(hits.values())), outcome.from_cache, "found at another venue"
-        )
-        return True
-
-    def _check_listed_venue(self, record: Record, twins: Outcome | None) -> None:
-        """A venue-tagged arXiv paper that neither its venue's DBLP entry nor Crossref described:
-        when DBLP has it, by the same title and authors, at another venue, the list's tag is wrong
-        and the published venue is kept (reported as a conflict). An extra lookup: its failure
-        changes no verdict."""
-        if twins is None or twins.status != FOUND or record.get("dblp_key") or record.get("doi"):
-            return
-        tag = record.tag
-        twin = find_published(record, twins.metadata, tag.year if tag is not None else None)
-        if twin.metadata is None or twin.via != "title":
-            return  # a renamed paper at another venue is not evidence enough against the list
-        self._take_published_venue(record, twin.metadata, twins.from_cache, twin.reason)
-
-    def _take_published_venue(self, record: Record, hit: Metadata, from_cache: bool, detail: str) -> None:
-        """Cite ``hit``'s venue instead of the list's (merge.apply_published_elsewhere reports the
-        contradiction) and list the record as published since listed."""
-        self._log(record.key, "dblp", Outcome.found(hit, from_cache=from_cache, detail=detail))
+        hit, detail = found
+        self._log(record.key, "dblp", Outcome.found(hit, from_cache=answer.from_cache, detail=detail))
         tag = record.tag
         listed = tag.raw if tag is not None else ""
         merge.apply_published_elsewhere(record, hit, listed)
@@ -442,6 +389,7 @@ class Run:
                 "via": LISTED_VENUE_WRONG,
             }
         )
+        return True
 
 
 def _keys_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
