@@ -55,9 +55,8 @@ from typing import Any
 
 from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
 from ..text.titles import normalise
-from ..venues import Venue
-from ..venues import lookup as lookup_venue
 from .checks import DATACITE_ARXIV
+from .venue_fill import JOURNAL_REF, add_venue_table_fields, journal_ref_metadata
 
 #: Where a paper appeared; the list is authoritative for these when it tags a venue.
 WHERE_FIELDS = frozenset(
@@ -79,7 +78,6 @@ CONFLICT_FIELDS = frozenset({"year", "doi", "pages", "volume", "issue", "kind", 
 #: Container fields that name the list's ``arXiv`` placeholder; dropped when a record is promoted.
 _PLACEHOLDER_FIELDS = ("container_title", "container_short", "event_title", "publisher")
 _LIST_SOURCES = frozenset({"list", "venues"})
-JOURNAL_REF = "journal_ref"  # Provenance.via of a venue read from arXiv's journal_ref
 #: ``kind`` first: a source that promotes a preprint must rank as published for its title too.
 _ORDER = ("kind", *(f for f in FIELDS if f != "kind"))
 
@@ -259,7 +257,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
     values = dict(metadata.values)
     prov = metadata.provenance
     if prov.source in ("dblp", "crossref", "doi") and published:
-        _add_venue_table_fields(values, metadata.venue_names)
+        add_venue_table_fields(values, metadata.venue_names)
     for field in _ORDER:
         if field not in values:
             continue
@@ -278,7 +276,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
         if text:
             conflicts.append(text)
     if prov.source == "arxiv" and values.get("journal_ref") and not venue_tagged(record):
-        promoted = _journal_ref_metadata(metadata)
+        promoted = journal_ref_metadata(metadata)
         if promoted is not None:
             conflicts.extend(apply(record, promoted))
     if record_published(record) and not was_published and not venue_tagged(record):
@@ -380,73 +378,3 @@ def _drop_placeholders(record: Record) -> None:
         sourced = record.fields.get(field)
         if sourced is not None and sourced.provenance.source in _LIST_SOURCES:
             del record.fields[field]
-
-
-# ---------------------------------------------------------------------------------------------
-# the venue table's help
-
-
-def _add_venue_table_fields(values: dict[str, Any], venue_names: tuple[str, ...]) -> None:
-    """A published DBLP/Crossref hit names its venue briefly (``OSDI``); the venue table knows
-    the full container title and publisher. Added only where the source left them empty."""
-    short = values.get("container_short")
-    if not short or values.get("container_title"):
-        return
-    names = [short, *venue_names]
-    venue = next((v for v in (lookup_venue(str(n)) for n in names) if v is not None), None)
-    if venue is None or venue.kind is Kind.PREPRINT or venue.workshop:
-        return
-    year = values.get("year")
-    values["container_title"] = venue.container_title(year)
-    values["container_short"] = venue.acronym
-    if venue.publisher and not values.get("publisher"):
-        values["publisher"] = venue.publisher
-    values.setdefault("kind", venue.kind)
-
-
-_YEAR = re.compile(r"(?<![\d\-\u2013])((?:19|20)\d{2})(?![\d\-\u2013])")
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9&+\-]*")
-
-
-def venue_from_journal_ref(text: str) -> tuple[Venue, int] | None:
-    """The (Venue, year) an arXiv journal_ref names, when it names exactly one of each.
-
-    Free text such as ``Accepted at the ICML 2024 workshop`` is not a publication in ICML, so
-    any mention of a workshop (or several venues, or several years) gives None.
-    """
-    if not text or re.search(r"workshop", text, re.IGNORECASE):
-        return None
-    years = {int(y) for y in _YEAR.findall(text)}
-    if len(years) != 1:
-        return None
-    tokens = _TOKEN.findall(text)
-    found: dict[str, Venue] = {}
-    for i, token in enumerate(tokens):
-        for name in (token, " ".join(tokens[i : i + 2])):
-            if len(name) < 3 and not name.isupper():
-                continue
-            venue = lookup_venue(name)
-            if venue is not None and venue.kind is not Kind.PREPRINT and not venue.workshop:
-                found[venue.acronym] = venue
-    if len(found) != 1:
-        return None
-    return next(iter(found.values())), years.pop()
-
-
-def _journal_ref_metadata(metadata: Metadata) -> Metadata | None:
-    named = venue_from_journal_ref(str(metadata.get("journal_ref") or ""))
-    if named is None:
-        return None
-    venue, year = named
-    prov = Provenance(
-        metadata.provenance.source, metadata.provenance.ref, metadata.provenance.fetched, via=JOURNAL_REF
-    )
-    values: dict[str, Any] = {
-        "kind": venue.kind,
-        "container_title": venue.container_title(year),
-        "year": year,
-    }
-    values["container_short"] = venue.acronym
-    if venue.publisher:
-        values["publisher"] = venue.publisher
-    return Metadata(prov, values)
