@@ -1,7 +1,8 @@
 """Formatted reference lists per section (Markdown, HTML, plain text), rendered by pandoc's citeproc.
 
-Each style renders the whole bibliography once (:mod:`.render`, one pandoc process per style);
-the entries are then laid out per section (:mod:`.layout`) in list order (IEEE, ACM: numbered
+Each style renders the whole bibliography (:mod:`.render`: one pandoc run per style, or past
+1,500 entries several runs that print what one run prints, :mod:`..citeproc_runs`); the entries
+are then laid out per section (:mod:`.layout`) in list order (IEEE, ACM: numbered
 afresh in each section) or in the style's own order (APA: by author), and written by each format
 of the table in :mod:`.formats` (:mod:`.markdown`, :mod:`.html`, :mod:`.text`) from one sentinel
 text (:mod:`..markup_sentinels`): nothing from the data can become markup. Links are live exactly
