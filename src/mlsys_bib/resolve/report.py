@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..config import Settings
 from ..model import Record, Verdict
 from ..net.http import HttpClient
+
+#: One row of report.json: JSON values, shown or written as they are (no caller relies on their types).
+Row = dict[str, object]
 
 __all__ = ["ResolveReport", "build_report"]
 
@@ -19,30 +21,30 @@ class ResolveReport:
 
     counts: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
-    ambiguous: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    partial: list[dict[str, Any]] = field(default_factory=list)
-    not_found: list[dict[str, Any]] = field(default_factory=list)
-    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: list[Row] = field(default_factory=list)
+    failed: list[Row] = field(default_factory=list)
+    partial: list[Row] = field(default_factory=list)
+    not_found: list[Row] = field(default_factory=list)
+    unresolved: list[Row] = field(default_factory=list)
     offline: bool = False
     records: int = 0
     unreachable: list[str] = field(default_factory=list)  # services found unreachable in this run
     why: dict[str, str] = field(default_factory=dict)  # service -> why (unreachable, walled)
     # preprints the list tags arXiv (or not at all) found published since: key, tag, venue, via
-    published_since_listed: list[dict[str, Any]] = field(default_factory=list)
-    published_ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    published_since_listed: list[Row] = field(default_factory=list)
+    published_ambiguous: list[Row] = field(default_factory=list)
     # what the services said against the list or each other (year, DOI, pages, ...), per record
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[Row] = field(default_factory=list)
     throttled: dict[str, int] = field(default_factory=dict)  # service -> throttled answers
 
     @property
     def verdicts(self) -> dict[str, int]:
         return self.counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Row:
         """JSON-ready and deterministic: sorted keys and lists, no timings."""
 
-        def rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def rows(items: list[Row]) -> list[Row]:
             return sorted(({k: item[k] for k in sorted(item)} for item in items), key=lambda r: str(r["key"]))
 
         return {
@@ -67,8 +69,8 @@ def build_report(
     client: HttpClient,
     before: Mapping[str, int],
     *,
-    published: Sequence[dict[str, Any]] = (),
-    published_ambiguous: Sequence[dict[str, Any]] = (),
+    published: Sequence[Row] = (),
+    published_ambiguous: Sequence[Row] = (),
     conflicts_before: Mapping[str, int] | None = None,
 ) -> ResolveReport:
     """The report of a run that has set every record's verdict. ``before`` is the client's request
@@ -83,7 +85,7 @@ def build_report(
         made = n - before.get(service, 0)
         if made:
             report.requests[service] = made
-    lists: dict[Verdict, list[dict[str, Any]]] = {
+    lists: dict[Verdict, list[Row]] = {
         Verdict.AMBIGUOUS: report.ambiguous,
         Verdict.FAILED: report.failed,
         Verdict.PARTIAL: report.partial,
