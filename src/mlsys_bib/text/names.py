@@ -7,6 +7,7 @@ supplied it (merging compares authors across services).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..model import Person
@@ -29,7 +30,23 @@ _CORPORATE = re.compile(
 )
 
 
+#: Names up to this length are split once per process and the same (immutable) Person is shared:
+#: an author of many papers, named by several services, is one object, not one per mention.
+_SHARED_NAME_CHARS = 200
+
+
 def split_name(name: str) -> Person:
+    """:func:`_split_name`, remembered for ordinary-length names (a long list names the same authors
+    thousands of times; hostile megabyte names are never kept)."""
+    return _split_name_shared(name) if len(name) <= _SHARED_NAME_CHARS else _split_name(name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split_name_shared(name: str) -> Person:
+    return _split_name(name)
+
+
+def _split_name(name: str) -> Person:
     """Split a display name (``"Peter H. N. de With"``) into CSL parts.
 
     arXiv gives names as free text in given-first order. The family name is the last word,
@@ -45,7 +62,7 @@ def split_name(name: str) -> Person:
         head, _, tail = name.partition(",")
         tail = tail.strip()
         if tail.lower() in _SUFFIXES:
-            inner = split_name(head)
+            inner = _split_name(head)
             return Person(family=inner.family, given=inner.given, particle=inner.particle, suffix=tail)
         fam = head.split()
         particle_words = []
