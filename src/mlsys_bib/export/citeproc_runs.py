@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..text.titles import fold_accents
+
 CSL_NS = "{http://purl.org/net/xbiblio/csl}"
 
 
@@ -108,10 +110,7 @@ def _independent(style: Path) -> bool:
 
 
 def _fold(text: object) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", " ".join(str(text or "").split()))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return fold_accents(" ".join(str(text or "").split())).casefold()
 
 
 def _words(text: object) -> list[str]:

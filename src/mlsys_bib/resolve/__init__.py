@@ -20,7 +20,6 @@ from ..model import Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
-from .checks import DATACITE_ARXIV  # noqa: F401  (its old home)
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report

@@ -17,13 +17,12 @@ conference version): the reader decides, the tool does not guess.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..model import Kind, Metadata, Person, Record
 from ..sources.outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome, Status
-from ..text.titles import normalise, same_title, title_words
+from ..text.titles import fold_accents, normalise, same_title, title_words
 
 #: Years after the preprint a venue version may carry (and one before: camera-ready first).
 YEARS_BEFORE, YEARS_AFTER = 1, 3
@@ -47,8 +46,7 @@ class Twin:
 
 def _family(person: object) -> str:
     name = getattr(person, "family", "") or getattr(person, "literal", "") or ""
-    folded = unicodedata.normalize("NFKD", str(name))
-    return "".join(c for c in folded if not unicodedata.combining(c)).lower().strip()
+    return fold_accents(str(name)).lower().strip()
 
 
 def families(people: Iterable[Person] | None) -> set[str]:

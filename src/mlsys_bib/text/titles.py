@@ -55,7 +55,9 @@ def _delatex(text: str) -> str:
         return text
 
 
-def _fold_accents(text: str) -> str:
+def fold_accents(text: str) -> str:
+    """``text`` without its accents (NFKD, combining marks dropped): ``Chén`` -> ``Chen``. The one
+    accent folder: title matching, family-name matching and the renderer's ambiguity groups use it."""
     if text.isascii():
         return text  # ASCII decomposes to itself and has no combining marks
     decomposed = unicodedata.normalize("NFKD", text)
@@ -84,7 +86,7 @@ def normalise(title: str) -> str:
 def _words(text: str, *, match: bool) -> str:
     """Accents folded, case folded, every run of non-word characters one space; for matching
     (``match``) apostrophes are dropped and ``&`` is the word ``and`` first."""
-    text = _fold_accents(text).casefold()
+    text = fold_accents(text).casefold()
     if match:
         text = _APOSTROPHES.sub("", text).replace("&", " and ")
     return " ".join(_NON_WORD.sub(" ", text).split())
