@@ -245,7 +245,7 @@ class FakeServices:
 
 def make_record(key: str, title: str, tag: str, venue: str, year: int | None, *links: Identifier) -> Record:
     vtag = VenueTag(tag, venue, year) if tag else None
-    item = ListItem(10, SECTION, (SECTION,), title, title, tag=vtag, identifiers=list(links))
+    item = ListItem(10, SECTION, (SECTION,), title, title, tag=vtag, identifiers=tuple(links))
     record = Record(key, [item])
     src = Provenance("list", "L10")
     record.set("title", title, src)

@@ -42,7 +42,7 @@ def make_record(
         title_raw=title,
         tag=VenueTag(tag, venue, year),
         tags_raw=(tag,),
-        identifiers=idents,
+        identifiers=tuple(idents),
     )
     record = Record(key, [item])
     src = Provenance("list", f"L{line}")

@@ -23,8 +23,8 @@ def test_tables_by_header_with_nickname_authors_and_hosts():
     parsed = _parse("table-list.md")
     items = {i.title: i for i in parsed.items}
     gnn = items["GNNAdvisor: An Adaptive and Efficient Runtime System for GNN Acceleration on GPUs"]
-    assert (gnn.tag.venue, gnn.tag.year, gnn.aliases, gnn.authors) == ("OSDI", 2021, ["GNNAdvisor"],
-                                                                       ["Yuke Wang", "Boyuan Feng"])
+    assert (gnn.tag.venue, gnn.tag.year, gnn.aliases, gnn.authors) == ("OSDI", 2021, ("GNNAdvisor",),
+                                                                       ("Yuke Wang", "Boyuan Feng"))
     cofree = items["Communication-Free Distributed GNN Training with Vertex Cut"]
     assert [i.curie for i in cofree.identifiers] == ["arxiv:2308.03209"]
     assert {lk.label for lk in cofree.links} == {"arxiv", "code"}
@@ -49,13 +49,13 @@ def test_citation_style_and_nested_author_and_venue_lines():
     parsed = _parse("bullet-list.md")
     items = {i.title: i for i in parsed.items}
     mlperf = items["Mlperf inference benchmark"]
-    assert (mlperf.authors, mlperf.tag.venue, mlperf.tag.year) == (["Vijay Janapa Reddi"], "arXiv", 2019)
+    assert (mlperf.authors, mlperf.tag.venue, mlperf.tag.year) == (("Vijay Janapa Reddi",), "arXiv", 2019)
     clock = items["Serving DNNs like Clockwork: Performance Predictability from the Bottom Up"]
     assert clock.tag.raw == "OSDI 2020"  # the list's venue line beats the arXiv link's
-    assert clock.authors[:2] == ["A. Gujarati", "R. Karimi"] and clock.authors[-1] == "J Mace"
+    assert clock.authors[:2] == ("A. Gujarati", "R. Karimi") and clock.authors[-1] == "J Mace"
     clipper = items["Clipper: A Low-Latency Online Prediction Serving System"]
-    assert (clipper.tag.venue, clipper.tag.year, clipper.authors) == ("NSDI", 2017, ["Daniel Crankshaw"])
-    assert clipper.notes == ["Summary: Adaptive batch"]
+    assert (clipper.tag.venue, clipper.tag.year, clipper.authors) == ("NSDI", 2017, ("Daniel Crankshaw",))
+    assert clipper.notes == ("Summary: Adaptive batch",)
     parity = items["Parity Models: Erasure-Coded Resilience for Prediction Serving Systems"]
     assert (parity.tag.venue, parity.tag.year) == ("SOSP", 2019)
     mark = next(t for t in items if t.startswith("MArk"))

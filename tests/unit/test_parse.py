@@ -94,7 +94,7 @@ def test_survey_marker_before_tag():
 def test_title_only_item():
     item = only_item("## 1. X\n- [VLDB'21] Analyzing and Mitigating Data Stalls in DNN Training\n")
     assert item.title == "Analyzing and Mitigating Data Stalls in DNN Training"
-    assert item.links == [] and item.identifiers == []
+    assert item.links == () and item.identifiers == ()
 
 
 def test_link_title_broken_across_two_lines():
@@ -118,7 +118,7 @@ def test_link_title_broken_across_two_lines():
 )
 def test_aliases_in_backticks(body, aliases):
     item = only_item("## 1. X\n" + body + "\n")
-    assert item.aliases == aliases
+    assert list(item.aliases) == aliases
     assert "`" not in item.title and "(" not in item.title
 
 
@@ -134,8 +134,8 @@ def test_trailing_annotations_and_code_links():
     )
     silod, gpt3, sage3, sage = parsed.items
     assert silod.title == "SiloD: A Co-design of Caching and Scheduling"
-    assert silod.annotations == ["also in 2.1"]
-    assert gpt3.annotations == ["From OpenAI"]
+    assert silod.annotations == ("also in 2.1",)
+    assert gpt3.annotations == ("From OpenAI",)
     assert [lk.label for lk in sage3.links] == ["arxiv", "code"]
     assert [lk.label for lk in sage.links] == ["arxiv", "code"]
     assert [i.curie for i in sage.identifiers] == ["arxiv:2410.02367"]
@@ -171,7 +171,7 @@ def test_continuations_belong_to_the_paper_above():
     assert {i.curie for i in co2.identifiers} == {"openreview:ZO5cn4IfaN", "arxiv:2401.16265"}
     assert [lk.label for lk in rtas.links] == ["paper", "slides"]
     assert any("Related to DT-FM" in a for a in cocktail.annotations)
-    assert lora.notes == ["algorithmic method for memory efficiency"]
+    assert lora.notes == ("algorithmic method for memory efficiency",)
     kinds = [r.kind for r in parsed.reports if r.kind != "skipped"]
     assert kinds.count("continuation") == 7 and kinds.count("note") == 1
     assert not parsed.unparsed

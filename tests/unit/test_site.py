@@ -92,8 +92,7 @@ def test_fold_drops_accents_and_case():
 def test_badges_kinds_and_links_from_a_record():
     tag = VenueTag("ES-FoMO @ ICML'24", "ICML", 2024, workshop="ES-FoMO")
     record = make_record("w-icml24", "A workshop paper", Kind.PROCEEDINGS, tag=tag, year=2024, doi="10.1/x")
-    record.items[0].links.append(Link("code", "https://github.com/x/y"))
-    record.items[0].links.append(Link("paper", "javascript:alert(1)"))
+    record.items[0].links += (Link("code", "https://github.com/x/y"), Link("paper", "javascript:alert(1)"))
     record.items[0].survey = True
     paper = site_paper(record, {})
     assert paper.kinds == ["workshop", "survey"] and paper.venue == "ICML" and paper.year == 2024
@@ -142,5 +141,5 @@ def test_text_colours_meet_wcag_aa():
 
 def test_one_arxiv_link_when_the_list_gives_a_versioned_one():
     record = make_record("s-arxiv25", "S", Kind.PREPRINT, arxiv="2501.12407")
-    record.items[0].links.append(Link("arxiv", "https://arxiv.org/abs/2501.12407v2"))
+    record.items[0].links += (Link("arxiv", "https://arxiv.org/abs/2501.12407v2"),)
     assert [(x.label, x.url) for x in site_paper(record, {}).links] == [("arXiv", "https://arxiv.org/abs/2501.12407v2")]

@@ -9,6 +9,7 @@ is (arXiv, code, slides, ...), and the identifiers they carry.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from markdown_it.token import Token
@@ -223,7 +224,7 @@ def clean_title(raw: str) -> str:
     return " ".join(title.split())
 
 
-def identifiers(links: list[Link]) -> list[ids.Identifier]:
+def identifiers(links: Iterable[Link]) -> list[ids.Identifier]:
     found: list[ids.Identifier] = []
     for link in links:
         if link.label in {"code", "slides", "video", "anchor", "blog", "related"}:

@@ -272,12 +272,12 @@ class _Walker:
         tag = parse_tag(f"{venue} {year}" if year else venue) if venue else None
         item = ListItem(line=line, section=self.section, section_path=tuple(s for _, s in self.stack),
                         title=title, title_raw=title_raw, tag=tag, tags_raw=(tag.raw,) if tag else (),
-                        links=item_links)
+                        links=tuple(item_links))
         skip = ("code", "slides", "video", "blog")
         found = (ids.from_url(lk.url) for lk in item_links if lk.label not in skip)
-        item.identifiers = list(dict.fromkeys(i for i in found if i is not None))
+        item.identifiers = tuple(dict.fromkeys(i for i in found if i is not None))
         if authors_text:
-            item.authors = authors_from_text(authors_text.strip().rstrip("."))
+            item.authors = tuple(authors_from_text(authors_text.strip().rstrip(".")))
         self.result.items.append(item)
         self.current, self.current_depth = item, depth
 
@@ -297,16 +297,16 @@ class _Walker:
             taken.append("venue")
         head = re.split(r"\(|\bIn\s+(?:Proceedings|\d{4})|\bProceedings\b", text)[0]
         if not parent.authors and looks_like_authors(head):
-            parent.authors = authors_from_text(head)
+            parent.authors = tuple(authors_from_text(head))
             taken.append("authors")
         for t, h in il.links:
             if _link_kind(t, h) == "paper" or "github.com" in h:
-                parent.links.append(Link(_label(t, h), h, line))
+                parent.links += (Link(_label(t, h), h, line),)
         if taken:
             reason = " and ".join(taken) + " of the paper above"
             self._report(line, raw, LineKind.CONTINUATION, reason, parent.line)
         else:
-            parent.notes.append(ftfy.fix_text(text))
+            parent.notes += (ftfy.fix_text(text),)
             self._report(line, raw, LineKind.NOTE, "free text under a paper", parent.line)
 
     # -- tables ---------------------------------------------------------------------------------
@@ -377,10 +377,10 @@ class _Walker:
             if tag.venue:
                 item.tag, item.tags_raw = tag, (tag.raw,)
         if "alias" in parts and parts["alias"].text:
-            item.aliases.append(parts["alias"].text)
+            item.aliases += (parts["alias"].text,)
         if "authors" in parts:
-            item.authors = authors_from_text(parts["authors"].text) or [
-                a.strip() for a in re.split(r",|\band\b", parts["authors"].text) if a.strip()]
+            item.authors = tuple(authors_from_text(parts["authors"].text) or [
+                a.strip() for a in re.split(r",|\band\b", parts["authors"].text) if a.strip()])
         self.current = None  # a table row never owns the bullets after the table
 
 

@@ -232,13 +232,11 @@ class _Walker:
             tag=tag,
             tags_raw=tuple(tags),
             survey=survey,
-            links=links,
-            aliases=aliases,
-            annotations=annotations,
+            links=tuple(links),
+            aliases=tuple(aliases),
+            annotations=(*annotations, *(f"extra tag: {t}" for t in tags[1:])),
         )
-        if len(tags) > 1:
-            item.annotations.extend(f"extra tag: {t}" for t in tags[1:])
-        item.identifiers = identifiers(item.links)
+        item.identifiers = tuple(identifiers(item.links))
         self.result.items.append(item)
         # A nested paper becomes "the paper above" for what follows, exactly as in the
         # flattened reading, so both readings attach continuations alike.
@@ -275,18 +273,16 @@ class _Walker:
         self.result.reports.append(report)
         if kind is LineKind.UNPARSED or parent is None:
             return
-        parent.continuation_lines.append(bullet.line)
+        parent.continuation_lines += (bullet.line,)
         if kind is LineKind.CONTINUATION and OTHER_PAPER.search(text_only):
             # "Journal version of [IPDPS'23] [X](...)": the link names another paper. Keep it as
             # a related link; its identifiers must not merge the two papers.
             links = [Link("related", lk.url, lk.line) for lk in links]
         if kind is LineKind.CONTINUATION:
-            parent.links.extend(links)
-            for ident in identifiers(links):
-                if ident not in parent.identifiers:
-                    parent.identifiers.append(ident)
+            parent.links += tuple(links)
+            parent.identifiers = tuple(dict.fromkeys((*parent.identifiers, *identifiers(links))))
             words = unmark(bullet.text, bullet, keep_links=False).strip(" :,;")
             if words and not label_only:
-                parent.annotations.append(fix_text(" ".join(words.split())))
+                parent.annotations += (fix_text(" ".join(words.split())),)
         else:
-            parent.notes.append(fix_text(" ".join(unmark(bullet.text, bullet).split())))
+            parent.notes += (fix_text(" ".join(unmark(bullet.text, bullet).split())),)

@@ -30,7 +30,7 @@ def records_for(entries: Sequence[UserEntry]) -> dict[str, Record]:
         if not idents:
             continue
         item = ListItem(line=entry.line, section=_SECTION, section_path=(_SECTION,), title=entry.title,
-                        title_raw=entry.title, identifiers=idents)
+                        title_raw=entry.title, identifiers=tuple(idents))
         out[entry.key] = Record(key=f"verify-{n}", items=[item])
     return out
 
