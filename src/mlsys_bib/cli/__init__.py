@@ -25,6 +25,10 @@ from .verify import cmd_verify
 
 __all__ = ["COMMANDS", "MAX_MESSAGE", "main", "one_line", "service_problems"]
 
+#: The commands that hold a whole list's records and metadata: glibc's malloc is told to return
+#: what they free (:mod:`.allocator`). The others start faster without loading ctypes.
+_HOLD_A_LIST = {"build", "resolve", "serve", "verify"}
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": cmd_build,
     "serve": cmd_serve,
@@ -62,6 +66,10 @@ def _install_signal_handlers() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _install_signal_handlers()
+    if args.command in _HOLD_A_LIST:
+        from .allocator import fix_mmap_threshold
+
+        fix_mmap_threshold()
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
