@@ -106,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = {}
         for label, biblatex in (("bibtex", False), ("biblatex", True)):
             # first call: the title-protection memo (if any) still empty
-            clear = getattr(getattr(latex, "_protected_spans_cached", None), "cache_clear", None)
-            if clear is not None:
-                clear()
+            for memo in ("_spans_memo", "_protected_spans_cached"):  # now, and in older checkouts
+                found = getattr(latex, memo, None)
+                getattr(found, "clear", None) and found.clear()
+                getattr(found, "cache_clear", None) and found.cache_clear()
             t0 = time.perf_counter()
             text = bibtex.bibtex_text(records, biblatex=biblatex)
             t_first = time.perf_counter() - t0
