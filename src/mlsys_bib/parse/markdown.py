@@ -24,7 +24,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ..model import Link, ListItem, Section
+from ..model import Link, ListItem, Section, VenueTag
 from .blocks import (  # noqa: F401  (MAX_NESTING, MAX_RECOVERIES, tokenize, with_unread_lines: used from here)
     MAX_NESTING,
     MAX_RECOVERIES,
@@ -97,6 +97,7 @@ class _Walker:
         self.paper_section = False
         self.heading_stack: list[tuple[int, Section]] = []
         self._last_path: tuple[Section, ...] = ()
+        self._lone_tags: dict[str, tuple[str]] = {}
         self.current: ListItem | None = None
 
     # -- headings ------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ class _Walker:
             title=title,
             title_raw=title_raw,
             tag=tag,
-            tags_raw=tuple(tags),
+            tags_raw=self._tags_raw(tags, tag),
             survey=survey,
             links=tuple(links),
             aliases=tuple(aliases),
@@ -241,6 +242,13 @@ class _Walker:
         # A nested paper becomes "the paper above" for what follows, exactly as in the
         # flattened reading, so both readings attach continuations alike.
         self.current = item
+
+    def _tags_raw(self, tags: list[str], tag: VenueTag) -> tuple[str, ...]:
+        """The item's tags as written; a lone tag's tuple (and string) shared by every item that
+        writes it so: a list 100 times the seed writes the same few hundred tags 100,000 times."""
+        if len(tags) != 1 or tags[0] != tag.raw:
+            return tuple(tags)
+        return self._lone_tags.setdefault(tag.raw, (tag.raw,))
 
     # -- continuations and notes --------------------------------------------------------------
     def _continuation(self, bullet: Bullet, depth: int) -> None:
