@@ -64,7 +64,7 @@ class LookupStatus(str, Enum):
     SKIPPED = "skipped"
 
 
-@dataclass
+@dataclass(slots=True)
 class Lookup:
     service: str
     status: LookupStatus
@@ -97,14 +97,14 @@ class Run:
         self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
         self.sparql = DblpSparqlClient(*self._channel("dblp-sparql", http, cache))
-        self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
+        self.lookups: dict[str, list[Lookup]] = {}  # record key -> its lookups, once it has one
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
         self.matches = DblpMatches(self.by_key)  # each record's match in its TOC or search, once
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
-        # The titles as the run found them, for the DBLP fetch thread: arXiv's and Crossref's answers
-        # are merged while DBLP is still being read, and it must not see their titles.
-        self.listed_titles = {r.key: r.title for r in records}
+        # The titles as the run found them where not the first item's (list data), for the DBLP fetch
+        # thread: arXiv's and Crossref's answers are merged while it reads, and it must not see them.
+        self.listed_titles = {r.key: r.title for r in records if r.title != r.items[0].title}
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -131,7 +131,7 @@ class Run:
         status = LookupStatus(outcome.status.value)
         if status == LookupStatus.FAILED and not self.asks(service) and not outcome.from_cache:
             status = LookupStatus.SKIPPED
-        self.lookups[key].append(Lookup(service, status, outcome.detail))
+        self.lookups.setdefault(key, []).append(Lookup(service, status, outcome.detail))
 
     def _tick(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -301,7 +301,7 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self.matches.toc_match(key, toc_key, toc)
+            found = self.matches.take_toc_match(key, toc_key, toc)
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if found.status == NOT_FOUND and key in self.elsewhere:
@@ -325,7 +325,7 @@ class Run:
                     )
                 self._log(key, "dblp", outcome)
                 continue
-            found = self.matches.search_match(key, outcome, from_stream)
+            found = self.matches.take_search_match(key, outcome, from_stream)
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)
