@@ -20,6 +20,7 @@ from ..model import Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
+from . import shared
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report
@@ -97,6 +98,7 @@ def resolve_records(
     finally:
         if bar is not None:
             bar.close()
+        shared.forget()
         run.close()
         cache.close()
         if own_http:
