@@ -6,6 +6,7 @@ from mlsys_bib.model import Kind, Metadata, Person, Provenance, VenueTag
 from mlsys_bib.net.cache import Cache, CacheEntry
 from mlsys_bib.resolve import merge, shared
 from mlsys_bib.resolve.dblp_matches import DblpMatches
+from mlsys_bib.resolve.lookups import Lookup, LookupLog, LookupStatus
 from mlsys_bib.sources.outcome import FOUND, Outcome
 from tests.fakes.records import make_record
 
@@ -74,3 +75,20 @@ def test_a_dblp_match_is_forgotten_once_the_merge_took_it():
     found = matches.take_toc_match("k", toc_key, toc)
     assert found.status == FOUND and found.value is hit
     assert matches.toc_matches == {}
+
+
+def test_lookups_are_shared_and_kept_in_order():
+    log = LookupLog()
+    for key in ("a", "b"):
+        log.add(key, Lookup("arxiv", LookupStatus.FOUND))
+        log.add(key, Lookup("dblp", LookupStatus.FOUND, _copy("title, year and venue agree")))
+    log.add("b", Lookup("crossref", LookupStatus.FAILED, "HTTP 503"))
+    assert [lk.service for lk in log["b"]] == ["arxiv", "dblp", "crossref"]
+    assert log["a"] == log["b"][:2] and log["a"][1] is log["b"][1]
+    assert "c" not in log
+    other = LookupLog()
+    other.add("a", Lookup("arxiv", LookupStatus.FOUND))
+    for key in ("c", "d"):
+        log.add(key, Lookup("arxiv", LookupStatus.FOUND))
+    assert log["c"] == other["a"] and log["c"][0] is log["a"][0]
+    assert log["c"] is log["d"]  # one tuple per distinct sequence

@@ -10,8 +10,6 @@ from the cache (a partial refresh must not drop data the cache already holds).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Protocol
 
 from ..config import Settings
@@ -29,6 +27,7 @@ from .checks import check_year, published_doi, unconfirmed_doi
 from .dblp_matches import DblpMatches, stream_query
 from .dois import DoiLookup
 from .listed_venue import LISTED_VENUE_WRONG, contradicted_by_twin, listed_venue_misses, published_elsewhere
+from .lookups import Lookup, LookupLog, LookupStatus
 from .plan import Plan, venue_of
 from .published import NAME_BATCH, find_published, hits_naming, name_query
 
@@ -51,24 +50,6 @@ class ProgressBar(Protocol):
     def update(self, n: float = 1) -> object: ...
 
     def refresh(self) -> object: ...
-
-
-class LookupStatus(str, Enum):
-    """How one record's lookup at one service ended: an outcome's status, or SKIPPED when it
-    could not be made (offline, or ``--only`` excluded the service) -- which is not a failure."""
-
-    FOUND = "found"
-    NOT_FOUND = "not found"
-    FAILED = "failed"
-    AMBIGUOUS = "ambiguous"
-    SKIPPED = "skipped"
-
-
-@dataclass(slots=True)
-class Lookup:
-    service: str
-    status: LookupStatus
-    detail: str = ""
 
 
 class Run:
@@ -97,7 +78,7 @@ class Run:
         self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
         self.sparql = DblpSparqlClient(*self._channel("dblp-sparql", http, cache))
-        self.lookups: dict[str, list[Lookup]] = {}  # record key -> its lookups, once it has one
+        self.lookups = LookupLog()  # record key -> its lookups, once it has one
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
         self.matches = DblpMatches(self.by_key)  # each record's match in its TOC or search, once
@@ -131,7 +112,7 @@ class Run:
         status = LookupStatus(outcome.status.value)
         if status == LookupStatus.FAILED and not self.asks(service) and not outcome.from_cache:
             status = LookupStatus.SKIPPED
-        self.lookups.setdefault(key, []).append(Lookup(service, status, outcome.detail))
+        self.lookups.add(key, Lookup(service, status, outcome.detail))
 
     def _tick(self, n: int = 1) -> None:
         if self.bar is not None:

@@ -8,10 +8,10 @@ choose) before "not found" (the services say no) before "not looked up".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..model import Record, Verdict
-from .run import Lookup, LookupStatus
+from .lookups import Lookup, LookupStatus
 from .shared import shared_text
 
 __all__ = ["WHEN_NOTHING_FOUND", "judge"]
@@ -25,7 +25,9 @@ WHEN_NOTHING_FOUND: tuple[tuple[LookupStatus, Verdict, str], ...] = (
 )
 
 
-def judge(records: Iterable[Record], lookups: Mapping[str, list[Lookup]], nothing: Mapping[str, str]) -> None:
+def judge(
+    records: Iterable[Record], lookups: Mapping[str, Sequence[Lookup]], nothing: Mapping[str, str]
+) -> None:
     """Set ``verdict`` and ``verdict_detail`` on every record; ``nothing`` says why a record got
     no lookup at all (from the plan). Details are shared strings: a few dozen distinct ones."""
     for record in records:
@@ -33,9 +35,9 @@ def judge(records: Iterable[Record], lookups: Mapping[str, list[Lookup]], nothin
         record.verdict_detail = shared_text(record.verdict_detail)
 
 
-def _judge(record: Record, lookups: Mapping[str, list[Lookup]], nothing: Mapping[str, str]) -> None:
+def _judge(record: Record, lookups: Mapping[str, Sequence[Lookup]], nothing: Mapping[str, str]) -> None:
     by_status: dict[LookupStatus, list[Lookup]] = {}
-    for lookup in lookups.get(record.key, []):
+    for lookup in lookups.get(record.key, ()):
         by_status.setdefault(lookup.status, []).append(lookup)
     found = list(dict.fromkeys(lk.service for lk in by_status.get(LookupStatus.FOUND, [])))
     if found:
