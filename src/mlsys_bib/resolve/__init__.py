@@ -20,6 +20,7 @@ from ..model import Record
 from ..net.cache import Cache
 from ..net.http import HttpClient
 from ..sources.dblp_sparql import BATCH as SPARQL_BATCH
+from . import shared
 from .plan import Plan, plan_lookups
 from .published import NAME_BATCH
 from .report import ResolveReport, build_report
@@ -71,14 +72,19 @@ def resolve_records(
             # arXiv is read and merged here, a slice at a time, while Crossref and DBLP are fetched
             # (the DBLP fetch reads no merged field); its answers are never all held at once
             second = run.read_arxiv(plan)  # Round 2: DOIs arXiv reports for records without one
+            # (a done future keeps its result: each is dropped once read, or every answer would
+            # outlive its merge until the run ends)
             by_doi = crossref_future.result()
+            del crossref_future
             run._grow(len(second))
             round2 = pool.submit(run.fetch_crossref, [d for d in second.values() if d not in by_doi])
             by_doi = {**by_doi, **round2.result()}
+            del round2
             run.merge_crossref(plan.dois, by_doi)
             run.merge_crossref(second, by_doi)
             del by_doi
             tocs, searches, twins = dblp_future.result()
+            del dblp_future
         except BaseException:
             # Ctrl-C (or a worker's error): `with ThreadPoolExecutor` would wait here for the
             # workers to fetch every remaining lookup. Instead no new request is sent (each
@@ -97,6 +103,7 @@ def resolve_records(
     finally:
         if bar is not None:
             bar.close()
+        shared.forget()
         run.close()
         cache.close()
         if own_http:

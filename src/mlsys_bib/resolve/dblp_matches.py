@@ -46,6 +46,13 @@ class DblpMatches:
             found = self.toc_matches[key]
         return found
 
+    def take_toc_match(self, key: str, toc_key: str, toc: Outcome) -> dblp.Match:
+        """:meth:`toc_match`, forgotten once given: the merge asks once per record, and a match
+        (with the hit it found) need not outlive it."""
+        found = self.toc_match(key, toc_key, toc)
+        del self.toc_matches[key]
+        return found
+
     def read_toc(self, toc_key: str, toc: Outcome, keys: Iterable[str]) -> Outcome:
         """Match every record of a TOC (``keys``) as soon as the TOC is read, through one title index,
         and give back the TOC's outcome without its papers: a list 100 times the seed would otherwise
@@ -87,6 +94,12 @@ class DblpMatches:
                 from_toc=from_stream,  # a stream's papers are the venue's: like a TOC
                 stream=dblp.toc_stream(venue.dblp_toc if venue else ""),
             )
+        return found
+
+    def take_search_match(self, key: str, outcome: Outcome, from_stream: bool) -> dblp.Match:
+        """:meth:`search_match`, forgotten once given (as :meth:`take_toc_match`)."""
+        found = self.search_match(key, outcome, from_stream)
+        del self.search_matches[key]
         return found
 
     @staticmethod

@@ -31,13 +31,15 @@ def listed_venue_misses(
 ) -> dict[str, str]:
     """Records without an arXiv id whose venue-year TOC answered but holds no paper of their
     title, each with the whole-DBLP title query to ask. Only distinctive titles: a short generic
-    one found elsewhere could be another paper."""
+    one found elsewhere could be another paper. ``listed_titles``: a record's title as the run
+    found it, where it is not its first item's."""
     misses: dict[str, str] = {}
     for key, toc_key in plan.toc.items():
         toc = tocs.get(toc_key)
         if key in plan.published_twins or toc is None or toc.status != FOUND:
             continue
-        if len(title_words(listed_titles[key])) < ELSEWHERE_MIN_WORDS:
+        listed = listed_titles.get(key, by_key[key].items[0].title)
+        if len(title_words(listed)) < ELSEWHERE_MIN_WORDS:
             continue
         if matches.toc_match(key, toc_key, toc).status == NOT_FOUND:
             misses[key] = dblp.title_query(by_key[key].items[0].title)

@@ -56,6 +56,7 @@ from typing import Any
 from ..model import FIELDS, Kind, Metadata, Provenance, Record, Sourced
 from ..text.titles import normalise
 from .checks import DATACITE_ARXIV
+from .shared import shared_text, shared_value
 from .venue_fill import JOURNAL_REF, add_venue_table_fields, journal_ref_metadata
 
 #: Where a paper appeared; the list is authoritative for these when it tags a venue.
@@ -272,7 +273,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
             value = _service_url(value)
             if not value:
                 continue
-        text = _merge_field(record, field, value, prov, published)
+        text = _merge_field(record, field, shared_value(field, value), prov, published)
         if text:
             conflicts.append(text)
     if prov.source == "arxiv" and values.get("journal_ref") and not venue_tagged(record):
@@ -283,7 +284,7 @@ def apply(record: Record, metadata: Metadata) -> list[str]:
         _drop_placeholders(record)
     if record_published(record):
         _drop_preprint_month(record)
-    new = [c for c in conflicts if c not in record.conflicts]
+    new = [shared_text(c) for c in conflicts if c not in record.conflicts]
     record.conflicts.extend(dict.fromkeys(new))
     return new
 
@@ -320,7 +321,8 @@ def _merge_field(record: Record, field: str, value: Any, prov: Provenance, publi
     )
     if current.value == value:
         if same_source or new_rank > old_rank:
-            record.set(field, value, prov)  # credit the most authoritative source that says so
+            # credit the most authoritative source that says so (keeping the object the record has)
+            record.set(field, current.value if type(current.value) is type(value) else value, prov)
         return ""
     if field == "title" and not same_source and _spacing_variants(str(current.value), str(value)):
         if len(normalise(str(value)).split()) > len(normalise(str(current.value)).split()):

@@ -10,8 +10,6 @@ from the cache (a partial refresh must not drop data the cache already holds).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Protocol
 
 from ..config import Settings
@@ -29,6 +27,7 @@ from .checks import check_year, published_doi, unconfirmed_doi
 from .dblp_matches import DblpMatches, stream_query
 from .dois import DoiLookup
 from .listed_venue import LISTED_VENUE_WRONG, contradicted_by_twin, listed_venue_misses, published_elsewhere
+from .lookups import Lookup, LookupLog, LookupStatus
 from .plan import Plan, venue_of
 from .published import NAME_BATCH, find_published, hits_naming, name_query
 
@@ -51,24 +50,6 @@ class ProgressBar(Protocol):
     def update(self, n: float = 1) -> object: ...
 
     def refresh(self) -> object: ...
-
-
-class LookupStatus(str, Enum):
-    """How one record's lookup at one service ended: an outcome's status, or SKIPPED when it
-    could not be made (offline, or ``--only`` excluded the service) -- which is not a failure."""
-
-    FOUND = "found"
-    NOT_FOUND = "not found"
-    FAILED = "failed"
-    AMBIGUOUS = "ambiguous"
-    SKIPPED = "skipped"
-
-
-@dataclass
-class Lookup:
-    service: str
-    status: LookupStatus
-    detail: str = ""
 
 
 class Run:
@@ -97,14 +78,14 @@ class Run:
         self.crossref = DoiLookup(*self._channel("crossref", http, cache))
         self.dblp = DblpClient(*self._channel("dblp", http, cache))
         self.sparql = DblpSparqlClient(*self._channel("dblp-sparql", http, cache))
-        self.lookups: dict[str, list[Lookup]] = {r.key: [] for r in records}
+        self.lookups = LookupLog()  # record key -> its lookups, once it has one
         self.published: list[dict[str, Any]] = []
         self.published_ambiguous: list[dict[str, Any]] = []
         self.matches = DblpMatches(self.by_key)  # each record's match in its TOC or search, once
         self.elsewhere: dict[str, str] = {}  # record key -> title query, its listed venue unconfirmed
-        # The titles as the run found them, for the DBLP fetch thread: arXiv's and Crossref's answers
-        # are merged while DBLP is still being read, and it must not see their titles.
-        self.listed_titles = {r.key: r.title for r in records}
+        # The titles as the run found them where not the first item's (list data), for the DBLP fetch
+        # thread: arXiv's and Crossref's answers are merged while it reads, and it must not see them.
+        self.listed_titles = {r.key: r.title for r in records if r.title != r.items[0].title}
 
     def _channel(self, service: str, http: HttpClient, cache: Cache) -> tuple[HttpClient, Cache, Settings]:
         """The (http, cache, settings) a client gets: cache-only when ``--only`` excludes it."""
@@ -131,7 +112,7 @@ class Run:
         status = LookupStatus(outcome.status.value)
         if status == LookupStatus.FAILED and not self.asks(service) and not outcome.from_cache:
             status = LookupStatus.SKIPPED
-        self.lookups[key].append(Lookup(service, status, outcome.detail))
+        self.lookups.add(key, Lookup(service, status, outcome.detail))
 
     def _tick(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -301,7 +282,7 @@ class Run:
                     # record is PARTIAL, not RESOLVED. An empty TOC stays a free extra.
                     self._log(key, "dblp", toc)
                 continue
-            found = self.matches.toc_match(key, toc_key, toc)
+            found = self.matches.take_toc_match(key, toc_key, toc)
             if extra and found.status != FOUND:
                 continue  # a free extra: only a confident match is worth anything
             if found.status == NOT_FOUND and key in self.elsewhere:
@@ -325,7 +306,7 @@ class Run:
                     )
                 self._log(key, "dblp", outcome)
                 continue
-            found = self.matches.search_match(key, outcome, from_stream)
+            found = self.matches.take_search_match(key, outcome, from_stream)
             self._log(key, "dblp", found.outcome(from_cache=outcome.from_cache))
             if found.value is not None:
                 merge.apply(record, found.value)

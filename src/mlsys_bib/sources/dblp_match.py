@@ -17,7 +17,7 @@ from ..venues import Venue
 from .outcome import AMBIGUOUS, FOUND, NOT_FOUND, Outcome, Status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """The verdict of matching one list item against DBLP hits."""
 
