@@ -30,6 +30,7 @@ from .listed_venue import LISTED_VENUE_WRONG, contradicted_by_twin, listed_venue
 from .lookups import Lookup, LookupLog, LookupStatus
 from .plan import Plan, venue_of
 from .published import NAME_BATCH, find_published, hits_naming, name_query
+from .shared import shared_text
 
 __all__ = ["Lookup", "LookupStatus", "Run"]
 
@@ -211,7 +212,7 @@ class Run:
                 continue
             hits = hits_naming(name, outcome.metadata)
             out[f"name:{name}"] = (
-                Outcome(FOUND, hits, f"{len(hits)} DBLP hits", outcome.from_cache)
+                Outcome(FOUND, hits, shared_text(f"{len(hits)} DBLP hits"), outcome.from_cache)
                 if hits
                 else Outcome.not_found(f"DBLP has no paper named {name!r}", from_cache=outcome.from_cache)
             )

@@ -35,7 +35,7 @@ AMBIGUOUS = Status.AMBIGUOUS
 STATUSES = tuple(Status)
 
 
-@dataclass
+@dataclass(slots=True)  # a long list holds tens of thousands until they are merged
 class Outcome:
     """``status`` is one of :data:`STATUSES`; ``metadata`` holds one item when found, the candidates
     when ambiguous, nothing otherwise. ``detail`` says why (error text, "unknown arXiv id")."""
