@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from .pacing import (
@@ -37,19 +38,24 @@ from .pacing import (
     parse_retry_after,
 )
 from .response import (
+    MAX_BODY,
     MAX_JSON_DEPTH,
+    MAX_REDIRECTS,
     WALL_CHECKED,
     OfflineError,
     Params,
     Response,
     RunInterrupted,
     ServiceError,
+    Transient,
     asked_format,
     json_depth_exceeds,
     loads_json,
     walled,
 )
-from .transport import MAX_BODY, MAX_REDIRECTS, Transient, full_url, new_session, send
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "BACKOFF_BASE",
@@ -103,7 +109,19 @@ class HttpClient:
         self._locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
-        self.session = new_session(settings)
+        self._session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made at the first request: an offline build (every answer from the cache)
+        never loads requests and urllib3, ~40 ms and ~14 MB."""
+        if self._session is None:
+            from .transport import new_session
+
+            with self._locks_guard:  # one session for the services' worker threads
+                if self._session is None:
+                    self._session = new_session(self.settings)
+        return self._session
 
     # -- public -------------------------------------------------------------------------------
     def get(
@@ -144,7 +162,8 @@ class HttpClient:
         return self._stop.is_set()
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -183,6 +202,8 @@ class HttpClient:
     ) -> Response:
         attempts = self.settings.retries + 1
         last_error = ""
+        from .transport import full_url, send
+
         shown = full_url(url, params)
         for attempt in range(attempts):
             due = self._pacing.due_in(service)

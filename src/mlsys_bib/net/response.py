@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from requests.structures import CaseInsensitiveDict
-
+#: Largest body accepted; the biggest real answer (a DBLP TOC of 1000 hits) is under 1 MB.
+MAX_BODY = 20 * 1024 * 1024
+MAX_REDIRECTS = 10
 #: Deepest JSON nesting accepted. Real answers are under 12 levels deep (a DBLP hit's author
 #: text is 9); anything far deeper is hostile or broken, and code that walks or re-encodes it
 #: (json.dumps for the cache) recurses per level.
@@ -33,6 +34,14 @@ class ServiceError(Exception):
         self.service = service
         self.url = url
         self.reason = reason
+
+
+class Transient(Exception):
+    """A transport failure worth retrying (unless it shows that there is no network at all)."""
+
+    def __init__(self, message: str, *, no_network: bool = False) -> None:
+        super().__init__(message)
+        self.no_network = no_network
 
 
 class OfflineError(ServiceError):
@@ -57,6 +66,9 @@ class Response:
     history: list[int] = field(default_factory=list)  # statuses of followed redirects
 
     def __post_init__(self) -> None:
+        # imported here: requests is loaded by the first request (:mod:`.transport`), not before
+        from requests.structures import CaseInsensitiveDict
+
         if not isinstance(self.headers, CaseInsensitiveDict):
             self.headers = CaseInsensitiveDict(self.headers)
 

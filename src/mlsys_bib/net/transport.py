@@ -20,21 +20,12 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ..config import Settings
-from .response import Params, Response, ServiceError
+from .response import MAX_BODY, MAX_REDIRECTS, Params, Response, ServiceError, Transient
 
-#: Largest body accepted; the biggest real answer (a DBLP TOC of 1000 hits) is under 1 MB.
-MAX_BODY = 20 * 1024 * 1024
-MAX_REDIRECTS = 10
+__all__ = ["MAX_BODY", "MAX_REDIRECTS", "Transient", "full_url", "new_session", "send"]
+
 #: The whole body must arrive within this many ``timeout`` periods.
 BODY_DEADLINE_FACTOR = 4
-
-
-class Transient(Exception):
-    """A transport failure worth retrying (unless it shows that there is no network at all)."""
-
-    def __init__(self, message: str, *, no_network: bool = False) -> None:
-        super().__init__(message)
-        self.no_network = no_network
 
 
 def new_session(settings: Settings) -> requests.Session:
