@@ -39,23 +39,21 @@ _CHUNK_SPACE = re.compile(r"\S+")
 _CHUNK_SPACE_HYPHEN = re.compile(r"[^\s\-\u2010-\u2015]+")
 
 
-def _all_caps_chunk(text: str, start: int, end: int, chunks: re.Pattern[str]) -> bool:
-    for match in chunks.finditer(text):
-        if match.start() <= start and end <= match.end():
+def _all_caps_chunks(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of every all-capitals compound of ``text``: a whitespace-delimited
+    chunk (``I/O``, ``Q&A``, ``K-V``) or a hyphen-delimited one (``I/O`` in ``I/O-Bound``) with at
+    least two letters, all capitals. Their single letters look like ordinary words, so a word
+    inside one is protected. Found once per title: asking per word rescanned the title for each
+    capitalised word, the bulk of the exports' time on a long list."""
+    found = []
+    for chunks in (_CHUNK_SPACE, _CHUNK_SPACE_HYPHEN):
+        for match in chunks.finditer(text):
+            if not match.group(0).isupper():  # a lowercase letter, or no capital at all: not one
+                continue
             letters = [c for c in match.group(0) if c.isalpha()]
-            return len(letters) >= 2 and all(c.isupper() for c in letters)
-    return False
-
-
-def _all_caps_compound(text: str, start: int, end: int) -> bool:
-    """Whether the word ``text[start:end]`` is part of an all-capitals compound.
-
-    Catches ``I/O``, ``Q&A``, ``K-V`` (whitespace-delimited) and ``I/O`` in ``I/O-Bound``
-    (hyphen-delimited), whose single letters look like ordinary words.
-    """
-    return _all_caps_chunk(text, start, end, _CHUNK_SPACE) or _all_caps_chunk(
-        text, start, end, _CHUNK_SPACE_HYPHEN
-    )
+            if len(letters) >= 2 and all(c.isupper() for c in letters):
+                found.append(match.span())
+    return found
 
 
 def needs_protection(word: str) -> bool:
@@ -66,7 +64,9 @@ def needs_protection(word: str) -> bool:
     """
     if not word:
         return False
-    if any(c.isupper() for c in word[1:]):
+    rest = word[1:]
+    # most words are capitalised or lowercase: ``islower`` answers for them without a loop
+    if not rest.islower() and any(c.isupper() for c in rest):
         return True
     if word[0].isupper() and any(c.isdigit() for c in word):
         return True
@@ -104,13 +104,15 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     first = _FIRST_BEFORE_COLON.match(text)
     subtitles = {m.end() for m in _SUBTITLE_AFTER_MARK.finditer(text)}
+    compounds = _all_caps_chunks(text)
     for match in WORD.finditer(text):
         word = match.group(0)
+        start, end = match.span()
         if (
             needs_protection(word)
-            or (first is not None and match.start() == first.start(1) and word[0].isupper())
-            or (match.start() in subtitles and word[0].isupper())
-            or (word[0].isupper() and _all_caps_compound(text, match.start(), match.end()))
+            or (first is not None and start == first.start(1) and word[0].isupper())
+            or (start in subtitles and word[0].isupper())
+            or (word[0].isupper() and any(s <= start and end <= e for s, e in compounds))
         ):
             spans.append(match.span())
     return spans
