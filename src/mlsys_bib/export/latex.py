@@ -154,14 +154,19 @@ def _stacked_accents(char: str) -> str:
     return "{" + latex + "}"
 
 
+#: A brace: the loops below visit only these, not every character (most values have none).
+_BRACE = re.compile(r"[{}]")
+
+
 def _brace_pairs(text: str) -> set[int]:
     """Positions of the ``{`` and ``}`` in ``text`` that close each other (a stack match)."""
     stack: list[int] = []
     paired: set[int] = set()
-    for i, ch in enumerate(text):
-        if ch == "{":
+    for match in _BRACE.finditer(text):
+        i = match.start()
+        if match.group() == "{":
             stack.append(i)
-        elif ch == "}" and stack:
+        elif stack:
             paired.add(stack.pop())
             paired.add(i)
     return paired
@@ -285,7 +290,7 @@ def latex_verbatim(text: str) -> str:
 def braces_balanced(value: str) -> bool:
     """BibTeX's own view: every ``{`` closed, depth never negative (backslashes do not escape)."""
     depth = 0
-    for ch in value:
+    for ch in _BRACE.findall(value):
         if ch == "{":
             depth += 1
         elif ch == "}":
