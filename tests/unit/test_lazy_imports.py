@@ -40,3 +40,19 @@ def test_stats_loads_neither_http_nor_markdown_when_the_parse_is_remembered(tmp_
     Cache(tmp_path / "cache.sqlite").close()  # a parse is remembered only in a cache that exists
     _loaded(tmp_path, "stats")  # the first run parses and remembers
     assert _loaded(tmp_path, "stats") == "[]"
+
+
+def test_a_client_that_may_ask_loads_requests_in_the_thread_that_makes_it() -> None:
+    # worker threads importing requests at their first request raced each other and the merge's
+    # requests.utils into a half-initialised module (ImportError in the kill drill's rerun)
+    code = (
+        "import sys\n"
+        "from mlsys_bib.config import Settings\n"
+        "from mlsys_bib.net.http import HttpClient\n"
+        "HttpClient(Settings.from_env({}, offline=True))\n"
+        "print('requests' in sys.modules, end=' ')\n"
+        "HttpClient(Settings.from_env({}))\n"
+        "print('requests' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False True"

@@ -110,6 +110,12 @@ class HttpClient:
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
         self._session: requests.Session | None = None
+        if not settings.offline:
+            # A client that may ask loads requests now, in the thread that makes it: the services'
+            # worker threads would otherwise import it at their first requests, at the same time
+            # as each other and as the merge's ``requests.utils``, and requests' circular imports
+            # then fail half-initialised (seen in the kill drill).
+            from . import transport  # noqa: F401
 
     @property
     def session(self) -> requests.Session:
