@@ -8,6 +8,7 @@ each run is given the first authors of other years (the test without them shows 
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -201,20 +202,18 @@ def test_the_order_run_reads_only_what_the_sort_reads(name, which, seed_items, t
     style = Path(STYLES[name])
     items = seed_items if which == "seed" else _collisions()
     projected = sv.project(items, style)
-    if name == "acm":  # APA's sort reads nearly every field these items have (a title's fallbacks)
-        assert sum(map(len, projected)) < 0.7 * sum(map(len, items))
+    assert len(json.dumps(projected)) < (0.6 if name == "acm" else 0.8) * len(json.dumps(items))
     full = _order(items, style, tmp_path)
     assert len(full) == len(items) and full == [r.key for r in cp.render(items, style)]
     assert _order(list(projected), style, tmp_path) == full
 
 
 @pytest.mark.parametrize(("name", "dropped"), [("apa", "title"), ("apa", "issued"), ("acm", "issued")])
-def test_dropping_a_variable_the_sort_reads_changes_the_order(monkeypatch, name, dropped, tmp_path) -> None:
+def test_dropping_a_variable_the_sort_reads_changes_the_order(name, dropped, tmp_path) -> None:
     """The check above can fail: without a variable the sort reads, the order is another."""
     style = Path(STYLES[name])
     items = _collisions()
-    full = _order(items, style, tmp_path)
-    keep = sv.sort_variables(style)
-    assert keep is not None and dropped in keep
-    monkeypatch.setattr(sv, "sort_variables", lambda _style: keep - {dropped})
-    assert _order(list(sv.project(items, style)), style, tmp_path) != full
+    projected = list(sv.project(items, style))
+    assert all(dropped in p for i, p in zip(items, projected, strict=True) if dropped in i)
+    without = [{k: v for k, v in p.items() if k != dropped} for p in projected]
+    assert _order(without, style, tmp_path) != _order(items, style, tmp_path)

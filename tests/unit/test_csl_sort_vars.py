@@ -18,7 +18,8 @@ def _style(tmp_path: Path, sort: str, macros: str = "") -> Path:
         f'<bibliography><sort>{sort}</sort><layout><text variable="URL"/></layout></bibliography></style>',
         encoding="utf-8",
     )
-    sv.sort_variables.cache_clear()
+    sv.reads.cache_clear()
+    sv._style.cache_clear()
     return path
 
 
@@ -71,5 +72,48 @@ def test_project_keeps_what_is_read_case_insensitively(tmp_path: Path) -> None:
         {"id": "b", "type": "book"},
     ]
     assert items[0]["URL"] == "u"  # a copy: the rendering runs get the whole items
-    kept = [{"id": "a", "type": "book", "title": "T"}]
-    assert sv.project(kept, style) is kept  # nothing to drop, nothing copied
+
+
+APA_LIKE = (
+    '<macro name="author"><names variable="author"><substitute><names variable="editor"/>'
+    '<text macro="title"/></substitute></names></macro>'
+    '<macro name="title"><choose><if type="book"><text variable="title"/></if>'
+    '<else-if variable="container-title"><text variable="genre"/></else-if>'
+    '<else><text variable="publisher"/></else></choose></macro>'
+)
+
+
+def test_what_an_item_cannot_reach_is_not_kept(tmp_path: Path) -> None:
+    """Per item: no substitute when the author has a name, no branch its type or fields rule out;
+    a field only tested for emptiness is given as "x"."""
+    style = _style(tmp_path, '<key macro="author"/>', APA_LIKE)
+    base = {"title": "T", "genre": "G", "publisher": "P", "container-title": "Proc. Y", "URL": "u"}
+    items = [
+        {"id": "a", "type": "book", "author": [{"family": "Chen"}], **base},
+        {"id": "b", "type": "book", "author": [{"given": "Kai"}], **base},  # no family: may substitute
+        {"id": "c", "type": "book", "editor": [{"family": "Li"}], **base},  # editor stands in
+        {"id": "d", "type": "article", **base},
+        {"id": "e", "type": "article", **{k: v for k, v in base.items() if k != "container-title"}},
+        {"id": "f", "type": "article", **base, "container-title": "<i></i>"},  # maybe empty: kept
+        {"id": "g", "type": "article", **base, "note": "type: book"},  # a note may set anything
+    ]
+    assert sv.project(items, style) == [
+        {"id": "a", "type": "book", "author": [{"family": "Chen"}]},
+        {"id": "b", "type": "book", "author": [{"given": "Kai"}], "title": "T"},
+        {"id": "c", "type": "book", "editor": [{"family": "Li"}]},
+        {"id": "d", "type": "article", "genre": "G", "publisher": "P", "container-title": "x"},
+        {"id": "e", "type": "article", "publisher": "P"},
+        {"id": "f", "type": "article", "genre": "G", "publisher": "P", "container-title": "<i></i>"},
+        {"id": "g", "type": "article", **{k: v for k, v in base.items() if k != "URL"}, "note": "type: book"},
+    ]
+
+
+def test_a_variable_used_up_by_a_substitute_is_empty_afterwards(tmp_path: Path) -> None:
+    """pandoc empties a variable a substitute used: a later <names> of it substitutes again."""
+    macros = (
+        '<macro name="m"><names variable="editor"><substitute><names variable="author"/></substitute></names>'
+        '<names variable="author"><substitute><text variable="title"/></substitute></names></macro>'
+    )
+    style = _style(tmp_path, '<key macro="m"/>', macros)
+    item = {"id": "a", "type": "book", "author": [{"family": "Chen"}], "title": "T"}
+    assert sv.project([item], style) == [item]
