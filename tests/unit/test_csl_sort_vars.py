@@ -117,3 +117,12 @@ def test_a_variable_used_up_by_a_substitute_is_empty_afterwards(tmp_path: Path) 
     style = _style(tmp_path, '<key macro="m"/>', macros)
     item = {"id": "a", "type": "book", "author": [{"family": "Chen"}], "title": "T"}
     assert sv.project([item], style) == [item]
+    macros = (  # the same when the substitute uses it through a macro walked before
+        '<macro name="ed"><names variable="editor"/></macro>'
+        '<macro name="m"><text macro="ed"/><names variable="author"><substitute><text macro="ed"/>'
+        '</substitute></names><names variable="editor"><substitute><text variable="title"/></substitute>'
+        "</names></macro>"
+    )
+    style = _style(tmp_path, '<key macro="m"/>', macros)
+    item = {"id": "a", "type": "book", "editor": [{"family": "Li"}], "title": "T", "URL": "u"}
+    assert sv.project([item], style) == [{k: v for k, v in item.items() if k != "URL"}]

@@ -86,7 +86,8 @@ class _Walk:
         self.macros, (self.kind, self.present, self.named) = macros, facts
         self.valued: set[str] = set()  # values read
         self.tested: set[str] = set()  # only whether empty
-        self.seen: set[str] = set()
+        self.calling: list[str] = []  # macros being walked (walked again at each call: what a
+        # substitute empties depends on where the macro is called)
         self.whole = False
         self.substituting = 0
         self.substituted: set[str] = set()  # used in a substitute: empty to pandoc from then on
@@ -136,10 +137,11 @@ class _Walk:
         if self.substituting:
             self.substituted.update(variables)
         name = node.get("macro")
-        if name is not None and name not in self.seen:
-            self.seen.add(name)
+        if name is not None and name not in self.calling:
             if name in self.macros:
+                self.calling.append(name)
                 self.walk(self.macros[name])
+                self.calling.pop()
             else:
                 self.whole = True
         for child in node:
