@@ -4,10 +4,13 @@ The items are the ones a build gives pandoc (list of ``--size`` times the seed, 
 from the bench cache that ``scale.py`` fills, ``refs.render_item``). Prints, per style, the CPU of
 pandoc (children) and of this process and the peak RSS of each; with ``--whole`` also renders each
 style in one pandoc run and says whether the texts, labels and order are byte-identical (APA in
-one run is quadratic: ~221 s of CPU at 10x, hours at 100x).
+one run is quadratic: ~221 s of CPU at 10x, hours at 100x). ``--order`` measures only each sorted
+style's order-only run (``citeproc_runs.order_only``), under ``/usr/bin/time``, given whole items
+and given only what the sort reads (``csl_sort_vars.project``), and says whether the orders agree.
 
     python bench/render_split.py --size 10 --styles apa,ieee,acm --whole
     python bench/render_split.py --size 100 --styles ieee,acm --whole --workdir /tmp/render
+    python bench/render_split.py --size 100 --styles apa,acm --order --workdir /tmp/render
 """
 
 from __future__ import annotations
@@ -65,11 +68,32 @@ def timed(fn, *args):  # type: ignore[no-untyped-def]
     }
 
 
+def order_run(items: list[dict], style: Path, tmp: Path) -> tuple[list[str], dict]:
+    """The order-only pandoc run as ``render_many`` starts it, under ``/usr/bin/time``: the keys in
+    order, pandoc's peak RSS and wall time, and the size of the items' JSON."""
+    import subprocess
+
+    from mlsys_bib.export import citeproc_pandoc as cp
+    from mlsys_bib.export import citeproc_runs as runs
+
+    bib = tmp / "items.json"
+    bib.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    args = ["/usr/bin/time", "-f", "%M KB %e s %U user", str(cp.pandoc_binary()), "--from=markdown", "--to=json",
+            "--citeproc", f"--bibliography={bib}", f"--csl={runs.order_only(style, tmp)}"]  # fmt: skip
+    proc = subprocess.run(args, input="---\nnocite: '@*'\n---\n", capture_output=True, text=True, check=True)
+    kb, _, wall, _, user, _ = proc.stderr.strip().splitlines()[-1].split()
+    keys = [r.key for r in cp._entries(json.loads(proc.stdout)["blocks"])]
+    usage = {"pandoc_peak_rss_mb": int(kb) // 1024, "wall_s": float(wall), "user_s": float(user),
+             "json_mb": round(bib.stat().st_size / 2**20, 1)}  # fmt: skip
+    return keys, usage
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=10)
     ap.add_argument("--styles", default="apa,ieee,acm")
     ap.add_argument("--whole", action="store_true", help="also one pandoc run per style, and compare")
+    ap.add_argument("--order", action="store_true", help="only the order-only runs: whole vs projected items")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/mlsys-scale"))
     args = ap.parse_args(argv)
     from mlsys_bib.export import citeproc_pandoc as cp
@@ -79,6 +103,18 @@ def main(argv: list[str] | None = None) -> int:
     cp.TIMEOUT = 10**5  # measuring: let the whole runs finish
     items = items_for(args.size, args.workdir)
     jobs = {name: (items, Path(STYLES[name])) for name in args.styles.split(",")}
+    if args.order:
+        import tempfile
+
+        from mlsys_bib.export.csl_sort_vars import project
+
+        for name, (its, style) in jobs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                whole, before = order_run(its, style, Path(tmp))
+                keys, after = order_run(list(project(its, style)), style, Path(tmp))
+            print(json.dumps({"style": name, "entries": len(its), "whole_items": before, "projected": after,
+                              "same_order": keys == whole}), flush=True)  # fmt: skip
+        return 0
     plans = {name: runs.plan(its, style) for name, (its, style) in jobs.items()}
     split, usage = timed(cp.render_many, jobs)
     print(json.dumps({"entries": len(items), "plans": plans, "render_many": usage}), flush=True)

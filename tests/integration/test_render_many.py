@@ -8,6 +8,7 @@ each run is given the first authors of other years (the test without them shows 
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from mlsys_bib.export import citeproc_pandoc as cp
 from mlsys_bib.export import citeproc_runs as cr
+from mlsys_bib.export import csl_sort_vars as sv
 from mlsys_bib.export.refs import STYLES
 
 pytestmark = pytest.mark.skipif(cp.pandoc_binary() is None, reason="pandoc not available")
@@ -128,3 +130,90 @@ def test_a_failing_style_is_its_own_error(tmp_path: Path) -> None:
     result = cp.render_many({"bad": (_items(3), bad), "ieee": (_items(3), Path(STYLES["ieee"]))})
     assert isinstance(result["bad"], cp.RenderError)
     assert isinstance(result["ieee"], list) and len(result["ieee"]) == 3
+
+
+# -- the order-only run, given only what the sort reads ---------------------------------------------
+
+SEED = Path(__file__).resolve().parents[2] / "src" / "mlsys_bib" / "data" / "ml-systems-papers.md"
+
+
+@pytest.fixture(scope="module")
+def seed_items(tmp_path_factory) -> list[dict]:
+    """The seed's entries as the renderer gets them, resolved against the loopback fakes (authors
+    with particles and accents, arXiv-only, venues, pages, DOIs; ~3 s)."""
+    from mlsys_bib.build import load_list
+    from mlsys_bib.export import refs
+    from mlsys_bib.export.csljson import csl_item
+    from mlsys_bib.resolve import resolve_records
+    from tests.fakes.services import FakeServices, loopback_settings
+
+    with FakeServices(SEED) as fs:
+        recordset = load_list(SEED)
+        settings = loopback_settings(fs, tmp_path_factory.mktemp("seed") / "cache.sqlite")
+        resolve_records(list(recordset.records), settings)
+    items = [refs.render_item(r, csl_item(r)) for r in recordset.records]
+    assert sum("author" in i for i in items) > 800 and sum("URL" in i for i in items) > 800
+    return items
+
+
+def _collisions() -> list[dict]:
+    """Entries whose order rests on every sort key: shared family names (accented, with particles),
+    same years and titles, no authors (sorted by title or editor), missing and uncertain dates,
+    forthcoming ones, volumes; with fields no sort reads (URL, DOI, publisher, pages, genre)."""
+    items = _items(300, seed=13)
+    rnd = random.Random(13)
+    for n, item in enumerate(items):
+        item.update(URL=f"https://example.org/{n}", DOI=f"10.1/{n}", publisher=rnd.choice(["ACM", "IEEE"]))
+        if n % 3 == 0:
+            item.update(page=f"{n}-{n + 9}", genre="Preprint", volume=str(rnd.randint(1, 3)))
+    extra = [
+        {"type": "book", "title": "Äpfel und Birnen", "issued": {"date-parts": [[2020]]}},
+        {"type": "book", "title": "apfel", "issued": {"date-parts": [[2020]]}},
+        {"type": "book", "title": "Zebra", "editor": [{"family": "Chen", "given": "Kai"}]},
+        {"type": "book", "title": "Zebra", "editor": [{"family": "Chén", "given": "Ana"}],
+         "issued": {"date-parts": [[2020]], "circa": True}},
+        {"type": "report", "title": "Paper A 1", "author": [{"literal": "Chen Group"}],
+         "issued": {"date-parts": [[2020, 5, 1]]}},
+        {"type": "article-journal", "title": "Paper A 1", "author": [{"family": "Dyk", "given": "Marek",
+         "non-dropping-particle": "van"}], "issued": {"date-parts": [[2021]]}, "volume": "2"},
+        {"type": "article-journal", "title": "Paper A 1", "author": [{"family": "Dyk", "given": "Marek",
+         "non-dropping-particle": "van"}], "issued": {"date-parts": [[2021]]}, "volume": "1"},
+        {"type": "paper-conference", "title": "In press", "status": "forthcoming",
+         "author": [{"family": "Li", "given": "Mei"}]},
+        {"type": "paper-conference", "title": "Undated", "author": [{"family": "Li", "given": "Mei"}]},
+        {"type": "paper-conference", "title": "Ostrich", "author": [{"family": "Øster", "given": "Ana"}],
+         "issued": {"date-parts": [[2019]]}},
+        {"type": "paper-conference", "title": "Ostrich", "author": [{"family": "Oster", "given": "Ána"}],
+         "issued": {"date-parts": [[2019]]}},
+    ]  # fmt: skip
+    items += [{"id": f"x{n}", **item, "URL": f"https://example.org/x{n}"} for n, item in enumerate(extra)]
+    return items
+
+
+def _order(items: list[dict], style: Path, tmp: Path) -> list[str]:
+    return [r.key for r in cp.render(items, cr.order_only(style, tmp))]
+
+
+@pytest.mark.parametrize("name", ["apa", "acm"])
+@pytest.mark.parametrize("which", ["seed", "collisions"])
+def test_the_order_run_reads_only_what_the_sort_reads(name, which, seed_items, tmp_path: Path) -> None:
+    """Given only the variables its sort reads, the order-only run orders the entries exactly as
+    it does with whole items, and as one whole pandoc run of the style does."""
+    style = Path(STYLES[name])
+    items = seed_items if which == "seed" else _collisions()
+    projected = sv.project(items, style)
+    assert len(json.dumps(projected)) < (0.6 if name == "acm" else 0.8) * len(json.dumps(items))
+    full = _order(items, style, tmp_path)
+    assert len(full) == len(items) and full == [r.key for r in cp.render(items, style)]
+    assert _order(list(projected), style, tmp_path) == full
+
+
+@pytest.mark.parametrize(("name", "dropped"), [("apa", "title"), ("apa", "issued"), ("acm", "issued")])
+def test_dropping_a_variable_the_sort_reads_changes_the_order(name, dropped, tmp_path) -> None:
+    """The check above can fail: without a variable the sort reads, the order is another."""
+    style = Path(STYLES[name])
+    items = _collisions()
+    projected = list(sv.project(items, style))
+    assert all(dropped in p for i, p in zip(items, projected, strict=True) if dropped in i)
+    without = [{k: v for k, v in p.items() if k != dropped} for p in projected]
+    assert _order(without, style, tmp_path) != _order(items, style, tmp_path)

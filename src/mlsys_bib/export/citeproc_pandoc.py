@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import citeproc_runs as runs
+from . import csl_sort_vars
 from .citeproc_runs import CSL_NS
 from .markup_sentinels import MARKS
 
@@ -193,7 +194,8 @@ def render_many(
     slices of the list; a style that disambiguates (APA: "2024a", added initials), whose pandoc
     time grows with the square of the entries, in runs of whole ambiguity groups with stand-ins
     for the first authors they lack (:func:`.citeproc_runs.chunks`), which cannot disambiguate against each
-    other. A sorted style's order comes from one run of its sort alone (:func:`.citeproc_runs.order_only`), an
+    other. A sorted style's order comes from one run of its sort alone (:func:`.citeproc_runs.order_only`)
+    given only the variables that sort reads (:func:`.csl_sort_vars.project`), an
     unsorted style's is the list's (citation order); a label that is a citation number is given
     its place in that order. The long runs start first, so the short ones fill the cores around them.
     """
@@ -211,7 +213,8 @@ def render_many(
             if plans[name] == "whole":
                 orders[name] = pool.submit(render, items, style)
             elif style_info(style)[1]:
-                orders[name] = pool.submit(render, items, runs.order_only(style, Path(tmp)))
+                order_items = csl_sort_vars.project(items, style)  # what the sort reads, nothing more
+                orders[name] = pool.submit(render, order_items, runs.order_only(style, Path(tmp)))
             else:
                 orders[name] = None
         parts: dict[str, list[Future[list[Rendered]]]] = {}

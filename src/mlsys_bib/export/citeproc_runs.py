@@ -89,7 +89,7 @@ def order_only(style: Path, tmp: Path) -> Path:
     """The style reduced to what orders its bibliography: its sort keys and the macros they use,
     without disambiguation and with layouts that print one character. pandoc computes the sort
     keys before disambiguating, so this run's order is the whole run's, at a fraction of its time
-    and memory."""
+    and memory; it is given only the variables the sort reads (:mod:`.csl_sort_vars`)."""
     path = tmp / f"order-{style.name}"
     text = _DISAMBIGUATES.sub("", style.read_text(encoding="utf-8"))
     path.write_text(_LAYOUT.sub(r'\1<text value="x"/>\2', text), encoding="utf-8")
