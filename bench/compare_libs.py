@@ -107,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, biblatex in (("bibtex", False), ("biblatex", True)):
             # first call: the title-protection memo (if any) still empty
             for memo in ("_spans_memo", "_protected_spans_cached"):  # now, and in older checkouts
-                found = getattr(latex, memo, None)
-                getattr(found, "clear", None) and found.clear()
-                getattr(found, "cache_clear", None) and found.cache_clear()
+                getattr(getattr(latex, memo, None), "cache_clear", lambda: None)()
             t0 = time.perf_counter()
             text = bibtex.bibtex_text(records, biblatex=biblatex)
             t_first = time.perf_counter() - t0

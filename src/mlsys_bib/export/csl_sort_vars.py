@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-CSL_NS = "{http://purl.org/net/xbiblio/csl}"
+from .citeproc_runs import CSL_NS
 
 #: Read by pandoc for every item, whatever the sort.
 ALWAYS = frozenset({"id", "type", "language", "note"})

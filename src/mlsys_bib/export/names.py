@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from ..memo import FirstSeen
 from ..model import Person
 from .latex import clean_text, escape_latex
 
@@ -25,30 +26,6 @@ _AND_WORD = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
 
 def _part(text: str) -> str:
     return clean_text(text, MAX_NAME_CHARS)
-
-
-#: People whose clean form is remembered: the same authors recur across a list and every export
-#: format asks about each (a list 10 times the seed asks 280,000 times about 900 people). The first
-#: ones seen are kept, not the most recent: formats ask in turn, over the whole list, and an LRU
-#: smaller than the list would forget each person just before the next format asks.
-NORMALIZED_MEMO = 16384
-_normalized_memo: dict[Person, Person | None] = {}
-
-
-def normalized(person: Person) -> Person | None:
-    """``person`` with clean parts; None when nothing is left.
-
-    A mononym given only as ``given`` becomes a ``family`` name: BibTeX and CSL both treat a
-    lone name as the family name, and a CSL name without ``family`` is dropped by some clients.
-    """
-    try:
-        return _normalized_memo[person]
-    except KeyError:
-        pass
-    norm = _normalized(person)
-    if len(_normalized_memo) < NORMALIZED_MEMO:
-        _normalized_memo[person] = norm
-    return norm
 
 
 def _normalized(person: Person) -> Person | None:
@@ -65,6 +42,21 @@ def _normalized(person: Person) -> Person | None:
         else:
             return None
     return Person(family=family, given=given, particle=particle, suffix=suffix)
+
+
+#: People whose clean form is remembered: the same authors recur across a list and every export
+#: format asks about each (a list 10 times the seed asks 280,000 times about 900 people; :mod:`..memo`).
+NORMALIZED_MEMO = 16384
+_normalized_memo: FirstSeen[Person, Person | None] = FirstSeen(_normalized, NORMALIZED_MEMO)
+
+
+def normalized(person: Person) -> Person | None:
+    """``person`` with clean parts; None when nothing is left.
+
+    A mononym given only as ``given`` becomes a ``family`` name: BibTeX and CSL both treat a
+    lone name as the family name, and a CSL name without ``family`` is dropped by some clients.
+    """
+    return _normalized_memo(person)
 
 
 def people(persons: Iterable[Person] | None) -> list[Person]:

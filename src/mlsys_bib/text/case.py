@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 
+from ..memo import FirstSeen
+
 #: A word, as case protection counts them: letters and digits.
 WORD = re.compile(r"[^\W_]+")
 _FIRST_BEFORE_COLON = re.compile(r"\s*([^\W_]+)\s*:")
@@ -73,24 +75,16 @@ def needs_protection(word: str) -> bool:
     return word in protected_words()
 
 
-#: Titles whose spans are remembered. Every export format asks about every title, one format after
-#: the other, so a title comes back only after all the others: a least-recently-used memo smaller
-#: than the list forgets each title just before it is asked again (100 times the seed: 350,000
-#: questions, 32 answered from a 65,536-entry LRU holding 20 MB). The first titles asked are kept
-#: instead and later ones computed afresh: every list up to this size is answered once per title,
-#: a longer one still gets the memo's hits, and the memory stays bounded.
+#: Titles whose spans are remembered (every export format asks about every title: :mod:`..memo`).
 SPANS_MEMO = 16384
-_spans_memo: dict[str, tuple[tuple[int, int], ...]] = {}
+_spans_memo: FirstSeen[str, tuple[tuple[int, int], ...]] = FirstSeen(
+    lambda text: tuple(_protected_spans(text)), SPANS_MEMO
+)
 
 
 def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Memoised :func:`_protected_spans`: each title is asked about by every export format."""
-    found = _spans_memo.get(text)
-    if found is None:
-        found = tuple(_protected_spans(text))
-        if len(_spans_memo) < SPANS_MEMO:  # a race past the limit by a thread or two is harmless
-            _spans_memo[text] = found
-    return found
+    return _spans_memo(text)
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
